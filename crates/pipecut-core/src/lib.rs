@@ -1,0 +1,57 @@
+//! # pipecut-core
+//!
+//! The data model every other pipecut crate builds on.
+//!
+//! - [`chain`]: [`Layer`], [`LayerKind`], validated [`Chain`] (Chain JSON).
+//! - [`problem`]: [`ProblemSpec`] (unchecked) and [`Problem`] (checked: the only
+//!   thing algorithms see), [`Link`].
+//! - [`schedule`]: [`Schedule`] (GPipe, 1F1B, interleaved 1F1B) and each
+//!   device's operation order, from which in-flight counts follow.
+//! - [`partition`]: [`Partition`], the stage starts.
+//! - [`eval`]: stage times, bottleneck, surrogate step time, stage memory
+//!   ([`evaluate`], [`Prefix`]).
+//! - [`plan`]: [`Plan`], [`Status`], [`Objective`], [`SolveInfo`],
+//!   [`ScheduleTiming`] (filled in by `pipecut-sim`).
+//! - [`traits`]: [`Partitioner`], [`CostModel`] and the capability traits
+//!   [`TimeLimited`], [`WarmStartable`], [`Threaded`].
+//! - [`synthetic`]: seeded chain families for tests and benchmarks.
+//! - [`error`]: the typed [`Error`].
+//!
+//! ```
+//! use pipecut_core::{evaluate, Chain, Layer, LayerKind, Partition, ProblemSpec};
+//!
+//! let mut layers = vec![Layer::new("tok_embeddings", 0.1, 0.2).with_kind(LayerKind::Input)];
+//! layers.extend((0..6).map(|i| Layer::new(format!("layers.{i}"), 1.0, 2.0)));
+//! layers.push(Layer::new("output", 2.0, 4.0).with_kind(LayerKind::Output));
+//! let chain = Chain::new("toy", "ms", layers)?;
+//!
+//! let problem = ProblemSpec::new(chain, 4).with_micro_batches(8).check()?;
+//! let split = Partition::for_problem(vec![0, 3, 5, 7], &problem)?;
+//! let eval = evaluate(&problem, &split);
+//! // Stage 0 holds the embedding and two blocks: 0.3 + 2 * 3.0.
+//! assert!((eval.bottleneck - 6.3).abs() < 1e-12);
+//! assert_eq!(eval.bottleneck_stage, 0);
+//! # Ok::<(), pipecut_core::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod chain;
+pub mod error;
+pub mod eval;
+pub mod partition;
+pub mod plan;
+pub mod problem;
+pub mod schedule;
+pub mod synthetic;
+pub mod traits;
+
+pub use chain::{Chain, ChainSpec, Layer, LayerKind};
+pub use error::{Error, Result};
+pub use eval::{
+    bottleneck, evaluate, evaluate_with, surrogate_step_time, Evaluation, Prefix, StageEval,
+};
+pub use partition::Partition;
+pub use plan::{Objective, Plan, ScheduleTiming, SolveInfo, StagePlan, Status};
+pub use problem::{Link, Problem, ProblemSpec};
+pub use schedule::{Op, OpKind, Schedule};
+pub use traits::{CostModel, Partitioner, Threaded, TimeLimited, WarmStartable};

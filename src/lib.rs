@@ -1,0 +1,1 @@
+//! pipecut facade
