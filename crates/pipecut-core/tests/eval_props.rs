@@ -17,7 +17,10 @@ fn case() -> impl Strategy<Value = Case> {
     (1usize..14)
         .prop_flat_map(|n| {
             (
-                prop::collection::vec((0.0f64..10.0, 0.0f64..20.0, 0u64..1000, 0u64..100, 0u64..500), n),
+                prop::collection::vec(
+                    (0.0f64..10.0, 0.0f64..20.0, 0u64..1000, 0u64..100, 0u64..500),
+                    n,
+                ),
                 prop::collection::btree_set(1..n.max(2), 0..n),
                 1usize..10,
                 any::<bool>(),

@@ -1,1 +1,50 @@
-//! placeholder during bootstrap
+//! # pipecut-exact
+//!
+//! Provably optimal stage splits.
+//!
+//! - [`Exact`] (`exact`): the fast exact bottleneck solver. One pass of prefix
+//!   sums, rigorous bounds, a greedy probe that extends every stage as far as
+//!   its time and memory allow (binary search on the prefix sums) and a search
+//!   over values stages actually take, so the optimum is exact to the last
+//!   bit. Per-stage speeds and memory caps; falls back to the DP when a link
+//!   charges cut costs. Ties between optimal partitions go to the smaller
+//!   simulated step time. [`optimal_bottleneck`] returns the raw
+//!   [`BottleneckSolution`] (bounds, probes, earliest/latest-cut optima).
+//! - [`Dp`] (`dp` and `dp-surrogate`): the `O(P N^2)`-time, `O(P N)`-memory
+//!   oracle over (stage, prefix) for the bottleneck and for the surrogate step
+//!   time `sum t_k + (M - 1) max t_k`, with memory caps, cut costs and speeds;
+//!   refuses problems above [`Dp::max_cells`] with [`ExactError::TooLarge`].
+//! - [`ExactError`]: this crate's typed errors; the solvers return them
+//!   wrapped in [`pipecut_core::Error::Solver`].
+//!
+//! ```
+//! use pipecut_core::{Chain, Layer, Partitioner, ProblemSpec, Status};
+//! use pipecut_exact::{Dp, Exact};
+//!
+//! // An embedding, six blocks and a heavy output head.
+//! let mut layers = vec![Layer::new("tok_embeddings", 0.1, 0.2)];
+//! layers.extend((0..6).map(|i| Layer::new(format!("layers.{i}"), 1.0, 2.0)));
+//! layers.push(Layer::new("output", 2.0, 4.0));
+//! let problem = ProblemSpec::new(Chain::new("toy", "ms", layers)?, 4)
+//!     .with_micro_batches(8)
+//!     .check()?;
+//!
+//! let plan = Exact::default().solve(&problem)?;
+//! assert_eq!(plan.status, Status::Optimal);
+//! assert_eq!(plan.bound, Some(plan.bottleneck));
+//! assert_eq!(plan.bottleneck, Dp::bottleneck().solve(&problem)?.bottleneck);
+//! // The head needs a stage of its own: 6.0 is the best possible.
+//! assert_eq!(plan.bottleneck, 6.3);
+//! # Ok::<(), pipecut_core::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod dp;
+mod error;
+mod exact;
+mod reach;
+mod support;
+
+pub use dp::{Dp, DpObjective, DpSolution, DEFAULT_MAX_CELLS};
+pub use error::ExactError;
+pub use exact::{optimal_bottleneck, BottleneckSolution, Exact};

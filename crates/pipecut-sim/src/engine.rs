@@ -1,7 +1,13 @@
 //! The event simulation itself: fixed per-device orders, dependencies with
 //! link delays, linear in the number of operations.
+//!
+//! The order in which operations can be timed (every operation after its
+//! device predecessor and after the operation whose output it consumes)
+//! depends only on the schedule, `P` and `M`, never on the times. So
+//! [`Simulator`] resolves it once, at construction, into a flat topological
+//! list; a simulation is then one branch-light pass over that list.
 
-use pipecut_core::{evaluate_with, Op, OpKind, Partition, Prefix, Problem, Schedule};
+use pipecut_core::{Op, OpKind, Partition, Prefix, Problem, Schedule};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
@@ -17,31 +23,37 @@ pub struct StageTimes {
     pub backward: Vec<f64>,
     /// `delay[k]`: transfer time across the boundary after stage `k`, in either
     /// direction (activations forward, their gradients backward). Length `P`;
-    /// the last entry is unused.
+    /// the last entry is unused. Charged only where the two stages sit on
+    /// different devices.
     pub delay: Vec<f64>,
 }
 
 impl StageTimes {
-    /// The stage times of a partition of a checked problem.
+    /// The stage times of a partition of a checked problem: stage `k`'s forward
+    /// and backward sums times `speed[k]`, and the link's transfer time of the
+    /// output of stage `k`'s last layer (0 without a link).
     pub fn from_partition(problem: &Problem, prefix: &Prefix, partition: &Partition) -> StageTimes {
         let p = partition.stages();
-        let mut forward = Vec::with_capacity(p);
-        let mut backward = Vec::with_capacity(p);
-        let mut delay = Vec::with_capacity(p);
+        let mut times = StageTimes {
+            forward: Vec::with_capacity(p),
+            backward: Vec::with_capacity(p),
+            delay: Vec::with_capacity(p),
+        };
         for (k, r) in partition.ranges().enumerate() {
-            let speed = problem.speed(k);
-            forward.push(speed * (prefix.forward[r.end] - prefix.forward[r.start]));
-            backward.push(speed * (prefix.backward[r.end] - prefix.backward[r.start]));
-            delay.push(if prefix.boundary.is_empty() || r.end == prefix.len() {
-                0.0
-            } else {
-                prefix.boundary[r.end - 1]
-            });
+            let (f, b, d) = stage_times(problem, prefix, k, r.start, r.end);
+            times.forward.push(f);
+            times.backward.push(b);
+            times.delay.push(d);
         }
+        times
+    }
+
+    /// Every stage with the same forward and backward time and no delays.
+    pub fn uniform(stages: usize, forward: f64, backward: f64) -> StageTimes {
         StageTimes {
-            forward,
-            backward,
-            delay,
+            forward: vec![forward; stages],
+            backward: vec![backward; stages],
+            delay: vec![0.0; stages],
         }
     }
 
@@ -49,6 +61,27 @@ impl StageTimes {
     pub fn stages(&self) -> usize {
         self.forward.len()
     }
+}
+
+/// Forward, backward and outgoing delay of stage `k` holding `first..end`.
+fn stage_times(
+    problem: &Problem,
+    prefix: &Prefix,
+    k: usize,
+    first: usize,
+    end: usize,
+) -> (f64, f64, f64) {
+    let speed = problem.speed(k);
+    let delay = if prefix.boundary.is_empty() || end == prefix.len() {
+        0.0
+    } else {
+        prefix.boundary[end - 1]
+    };
+    (
+        speed * (prefix.forward[end] - prefix.forward[first]),
+        speed * (prefix.backward[end] - prefix.backward[first]),
+        delay,
+    )
 }
 
 /// One executed operation, for Gantt charts and checks.
@@ -81,29 +114,111 @@ pub struct SimResult {
     pub bubble_fraction: f64,
     /// Peak number of micro-batches each stage holds at once.
     pub peak_in_flight: Vec<usize>,
-    /// Peak memory of each stage: `params + peak_in_flight * activations`.
+    /// Peak memory of each stage: `params + peak_in_flight * activations`
+    /// (empty when simulated from raw [`StageTimes`]).
     pub stage_memory_bytes: Vec<u64>,
-    /// Memory of each device (sum of its stages).
+    /// Memory of each device (sum of its stages; empty from raw times).
     pub device_memory_bytes: Vec<u64>,
-    /// Largest device memory.
+    /// Largest device memory (0 from raw times).
     pub peak_memory_bytes: u64,
     /// The critical stage: see [`Simulator`] for the definition.
     pub critical_stage: usize,
-    /// Every operation with its start and end, if requested.
+    /// Every operation with its start and end, if requested: device by
+    /// device, each in its execution order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineOp>>,
 }
 
+/// Reusable buffers for [`Simulator::step_time_with`] and
+/// [`Simulator::run_times_with`]: a search that simulates many partitions
+/// keeps one per thread and allocates nothing per simulation.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    /// `[f_0, b_0, f_1, b_1, ...]`, then `delay_0 .. delay_{P-1}`, then a 0
+    /// for dependencies that cross no link.
+    table: Vec<f64>,
+    /// End time of every operation in topological order, after a slot 0
+    /// that stays 0 (the "input" of stage-0 forwards).
+    end: Vec<f64>,
+    /// When each device frees up.
+    free: Vec<f64>,
+    /// Start times, by slot (full runs with a timeline only).
+    start: Vec<f64>,
+    /// Binding predecessor of every slot (0: none), for the critical path.
+    binding: Vec<u32>,
+    /// Last slot run on each device.
+    previous: Vec<u32>,
+}
+
+thread_local! {
+    /// Buffers of the calls that take no [`Scratch`]: after the first call on
+    /// a thread, simulations of the same size allocate only their results.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        // Unreachable (simulations call no user code), but never panic.
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// One operation in topological order, as indices into [`Scratch`] arrays.
+#[derive(Debug, Clone, Copy)]
+struct FlatOp {
+    device: u32,
+    /// Index of the duration in the table.
+    duration: u32,
+    /// Slot in `end` of the operation whose output this one consumes (0: none).
+    input: u32,
+    /// Index of the input's transfer delay in the table (`3P`: no delay).
+    delay: u32,
+}
+
+/// Why a simulator cannot run (kept instead of panicking in constructors
+/// whose signature cannot fail).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Invalid {
+    ZeroStages,
+    ZeroMicroBatches,
+    ZeroVirtualStages,
+    VirtualStagesMismatch { virtual_stages: usize },
+    MicroBatchesNotMultiple { devices: usize },
+    TooManyOperations,
+    Deadlock { device: usize, op: Op },
+}
+
 /// A simulator for one problem's schedule. The per-device orders depend only
-/// on the schedule, `P` and `M`, so they are built once and reused for every
-/// partition simulated (AutoPipe's search simulates many).
+/// on the schedule, `P` and `M`, so they are built (and put in a valid
+/// timing order) once and reused for every partition simulated.
 ///
-/// **Critical stage.** Every operation starts either when its device frees up
-/// or when its input arrives, whichever is later; following the binding one
-/// back from the operation that ends last gives a chain of work with no idle
-/// time between links, the critical path. The critical stage is the stage that
-/// contributes the most compute time to that path (ties go to the higher
-/// stage, as in AutoPipe's rule).
+/// **Semantics** (DESIGN section 4). `P` counts global stages (`D * v` for
+/// interleaved). Each device runs its operations in its fixed order. An
+/// operation starts at `max(device free, input ready)`: the input of a
+/// forward of micro-batch `m` on stage `k > 0` is the forward of `m` on stage
+/// `k - 1` (stage 0's is there at time 0), the input of a backward on stage
+/// `k < P - 1` is the backward of `m` on stage `k + 1`, and the input of the
+/// last stage's backward is its own forward. An input produced on another
+/// device arrives `delay[j]` after it ends, `j` being the boundary between
+/// the two stages (activations forward and gradients backward alike);
+/// transfers do not occupy the devices, and stages on the same device (an
+/// interleaved schedule on one device) exchange data for free. Cost: linear
+/// in the number of operations `2 * P * M`.
+///
+/// **Critical stage.** The *binding predecessor* of an operation is the
+/// producer of its input if the input arrives after the device is free by
+/// more than a relative `1e-9` (so that rounding of equal sums does not
+/// decide), otherwise the previous operation on its device (none for a
+/// device's first operation). Starting from the last operation of the
+/// lowest-numbered device that finishes at the step time and following
+/// binding predecessors back gives the *critical path*: a chain of
+/// operations and transfers with no idle time (up to rounding) from time 0
+/// to the step time. The critical stage is the stage with the most compute
+/// time on that path; ties (up to a relative `1e-9`) go to the higher stage,
+/// as in AutoPipe's rule. For uniform 1F1B stages it is the last stage, and
+/// a stage slower than all others together, ten times over, is always
+/// critical (both are tested properties).
 #[derive(Debug, Clone)]
 pub struct Simulator {
     schedule: Schedule,
@@ -112,11 +227,25 @@ pub struct Simulator {
     devices: usize,
     orders: Vec<Vec<Op>>,
     peak_in_flight: Vec<usize>,
-    /// `offset[d]`: index of device `d`'s first operation in flat arrays.
+    /// `offset[d]`: index of device `d`'s first operation in flat
+    /// `(device, position)` numbering.
     offset: Vec<usize>,
+    /// Every operation in a valid timing order; `flat[i]` writes `end[i + 1]`.
+    flat: Vec<FlatOp>,
+    /// `(device, position)` number -> slot in `end`.
+    slot_of: Vec<u32>,
+    invalid: Option<Invalid>,
 }
 
-const NONE: u32 = u32::MAX;
+/// Relative gap below which an input and its device count as ready at the
+/// same time when tracing the critical path.
+const TIE: f64 = 1e-9;
+
+/// Largest number of operations `2 P M` a simulator accepts: 2^27, e.g.
+/// `P = 4096` with `M = 16384`. A simulator holds about 50 bytes per
+/// operation, so larger requests get [`SimError::TooManyOperations`] instead
+/// of exhausting memory.
+pub const MAX_OPERATIONS: usize = 1 << 27;
 
 impl Simulator {
     /// Builds the per-device orders of a checked problem.
@@ -128,13 +257,101 @@ impl Simulator {
         )
     }
 
-    /// Builds the orders for a schedule directly (inputs as a checked problem
-    /// guarantees them).
+    /// Builds the orders for a schedule directly. Inputs that a checked
+    /// problem would reject (zero stages or micro-batches, a virtual-stage
+    /// count that does not fit) do not panic: every run of the simulator then
+    /// returns the typed error; [`Simulator::try_for_schedule`] returns it
+    /// up front.
     pub fn for_schedule(schedule: Schedule, stages: usize, micro_batches: usize) -> Self {
+        let invalid = validate(schedule, stages, micro_batches);
+        let orders = if invalid.is_some() {
+            Vec::new()
+        } else {
+            (0..schedule.devices(stages))
+                .map(|d| schedule.device_order(stages, micro_batches, d))
+                .collect()
+        };
+        Simulator::build(schedule, stages, micro_batches, orders, invalid)
+    }
+
+    /// [`Simulator::for_schedule`], returning an invalid input as an error.
+    pub fn try_for_schedule(
+        schedule: Schedule,
+        stages: usize,
+        micro_batches: usize,
+    ) -> Result<Self, SimError> {
+        let sim = Simulator::for_schedule(schedule, stages, micro_batches);
+        sim.ready()?;
+        Ok(sim)
+    }
+
+    /// A simulator for custom per-device orders (one list per device, the
+    /// placement of stages on devices given by `schedule`). Each device must
+    /// run the forward and the backward of every micro-batch of each of its
+    /// chunks exactly once. Returns [`SimError::Deadlock`] when the orders
+    /// wait on each other.
+    pub fn from_orders(
+        schedule: Schedule,
+        stages: usize,
+        micro_batches: usize,
+        orders: Vec<Vec<Op>>,
+    ) -> Result<Self, SimError> {
+        if let Some(invalid) = validate(schedule, stages, micro_batches) {
+            return Err(invalid.error(stages, micro_batches));
+        }
         let devices = schedule.devices(stages);
-        let orders: Vec<Vec<Op>> = (0..devices)
-            .map(|d| schedule.device_order(stages, micro_batches, d))
-            .collect();
+        if orders.len() != devices {
+            return Err(SimError::DeviceCount {
+                expected: devices,
+                got: orders.len(),
+            });
+        }
+        let v = schedule.virtual_stages();
+        let per_device = 2 * v * micro_batches;
+        let mut seen = vec![false; per_device];
+        for (device, order) in orders.iter().enumerate() {
+            if order.len() != per_device {
+                return Err(SimError::OrderLength {
+                    device,
+                    expected: per_device,
+                    got: order.len(),
+                });
+            }
+            seen.fill(false);
+            for (position, op) in order.iter().enumerate() {
+                if op.chunk >= v || op.micro_batch >= micro_batches {
+                    return Err(SimError::OrderOp {
+                        device,
+                        position,
+                        op: *op,
+                        reason: "chunk or micro-batch out of range",
+                    });
+                }
+                let key = (op.chunk * micro_batches + op.micro_batch) * 2
+                    + usize::from(op.kind == OpKind::Backward);
+                if std::mem::replace(&mut seen[key], true) {
+                    return Err(SimError::OrderOp {
+                        device,
+                        position,
+                        op: *op,
+                        reason: "operation repeated",
+                    });
+                }
+            }
+        }
+        let sim = Simulator::build(schedule, stages, micro_batches, orders, None);
+        sim.ready()?;
+        Ok(sim)
+    }
+
+    fn build(
+        schedule: Schedule,
+        stages: usize,
+        micro_batches: usize,
+        orders: Vec<Vec<Op>>,
+        mut invalid: Option<Invalid>,
+    ) -> Self {
+        let devices = orders.len();
         let mut offset = Vec::with_capacity(devices + 1);
         let mut acc = 0;
         for o in &orders {
@@ -142,20 +359,76 @@ impl Simulator {
             acc += o.len();
         }
         offset.push(acc);
+        let peak_in_flight = if invalid.is_some() {
+            Vec::new()
+        } else {
+            in_flight(schedule, stages, &orders)
+        };
+        let (flat, slot_of) = if invalid.is_some() {
+            (Vec::new(), Vec::new())
+        } else {
+            match topological(schedule, stages, micro_batches, &orders, &offset) {
+                Ok(x) => x,
+                Err(deadlock) => {
+                    invalid = Some(deadlock);
+                    (Vec::new(), Vec::new())
+                }
+            }
+        };
         Simulator {
             schedule,
             stages,
             micro_batches,
             devices,
             orders,
-            peak_in_flight: schedule.peak_in_flight(stages, micro_batches),
+            peak_in_flight,
             offset,
+            flat,
+            slot_of,
+            invalid,
+        }
+    }
+
+    fn ready(&self) -> Result<(), SimError> {
+        match self.invalid {
+            None => Ok(()),
+            Some(i) => Err(i.error(self.stages, self.micro_batches)),
         }
     }
 
     /// Number of operations simulated per run.
     pub fn operations(&self) -> usize {
-        self.offset[self.devices]
+        self.offset.last().copied().unwrap_or(0)
+    }
+
+    /// The schedule.
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// Number of global stages `P`.
+    pub fn stages(&self) -> usize {
+        self.stages
+    }
+
+    /// Number of micro-batches `M`.
+    pub fn micro_batches(&self) -> usize {
+        self.micro_batches
+    }
+
+    /// Number of devices.
+    pub fn devices(&self) -> usize {
+        self.devices
+    }
+
+    /// Each device's operation order.
+    pub fn orders(&self) -> &[Vec<Op>] {
+        &self.orders
+    }
+
+    /// Peak in-flight micro-batches of each stage under these orders.
+    pub fn peak_in_flight(&self) -> &[usize] {
+        &self.peak_in_flight
     }
 
     /// Simulates a partition of `problem` (the problem this simulator was built for).
@@ -176,29 +449,128 @@ impl Simulator {
         partition: &Partition,
         timeline: bool,
     ) -> Result<SimResult, SimError> {
-        self.check_partition(problem, partition)?;
+        self.check_partition(problem, prefix, partition)?;
         let times = StageTimes::from_partition(problem, prefix, partition);
         let mut result = self.run_times(&times, timeline)?;
-        let eval = evaluate_with(problem, prefix, partition);
-        result.stage_memory_bytes = eval.stages.iter().map(|s| s.memory_bytes).collect();
-        result.device_memory_bytes = eval.device_memory_bytes;
-        result.peak_memory_bytes = eval.peak_memory_bytes;
+        let stage_memory: Vec<u64> = partition
+            .ranges()
+            .enumerate()
+            .map(|(k, r)| prefix.stage_memory(self.peak_in_flight[k], r.start, r.end))
+            .collect();
+        let mut device_memory = vec![0u64; self.devices];
+        for (k, &bytes) in stage_memory.iter().enumerate() {
+            let d = self.schedule.device_of(k, self.stages);
+            device_memory[d] = device_memory[d].saturating_add(bytes);
+        }
+        result.peak_memory_bytes = device_memory.iter().copied().max().unwrap_or(0);
+        result.stage_memory_bytes = stage_memory;
+        result.device_memory_bytes = device_memory;
         Ok(result)
     }
 
-    /// Only the step time of a partition (the hot path of searches).
+    /// Only the step time of a partition (the hot path of searches). Same
+    /// arithmetic as [`Simulator::run`], so the two agree to the last bit.
+    /// Uses per-thread buffers, so it allocates nothing after the first call
+    /// on a thread; [`Simulator::step_time_with`] takes them from the caller.
     pub fn step_time(
         &self,
         problem: &Problem,
         prefix: &Prefix,
         partition: &Partition,
     ) -> Result<f64, SimError> {
-        self.check_partition(problem, partition)?;
-        let times = StageTimes::from_partition(problem, prefix, partition);
-        Ok(self.run_times(&times, false)?.step_time)
+        with_scratch(|scratch| self.step_time_with(scratch, problem, prefix, partition))
     }
 
-    fn check_partition(&self, problem: &Problem, partition: &Partition) -> Result<(), SimError> {
+    /// [`Simulator::step_time`] with caller-owned buffers: no allocation once
+    /// `scratch` has grown to this simulator's size.
+    pub fn step_time_with(
+        &self,
+        scratch: &mut Scratch,
+        problem: &Problem,
+        prefix: &Prefix,
+        partition: &Partition,
+    ) -> Result<f64, SimError> {
+        self.ready()?;
+        self.check_partition(problem, prefix, partition)?;
+        let p = self.stages;
+        scratch.table.clear();
+        scratch.table.resize(3 * p + 1, 0.0);
+        for (k, r) in partition.ranges().enumerate() {
+            let (f, b, d) = stage_times(problem, prefix, k, r.start, r.end);
+            scratch.table[2 * k] = f;
+            scratch.table[2 * k + 1] = b;
+            scratch.table[2 * p + k] = d;
+        }
+        Ok(self.pass(scratch))
+    }
+
+    /// Only the step time of raw stage times, with caller-owned buffers.
+    pub fn run_times_with(
+        &self,
+        scratch: &mut Scratch,
+        times: &StageTimes,
+    ) -> Result<f64, SimError> {
+        self.ready()?;
+        self.check_times(times)?;
+        self.fill_table(scratch, times);
+        Ok(self.pass(scratch))
+    }
+
+    fn fill_table(&self, scratch: &mut Scratch, times: &StageTimes) {
+        let p = self.stages;
+        scratch.table.clear();
+        scratch.table.resize(3 * p + 1, 0.0);
+        for k in 0..p {
+            scratch.table[2 * k] = times.forward[k];
+            scratch.table[2 * k + 1] = times.backward[k];
+            scratch.table[2 * p + k] = times.delay[k];
+        }
+    }
+
+    /// The timing pass: every operation once, in topological order.
+    fn pass(&self, scratch: &mut Scratch) -> f64 {
+        let Scratch {
+            table, end, free, ..
+        } = scratch;
+        end.clear();
+        end.resize(self.flat.len() + 1, 0.0);
+        free.clear();
+        free.resize(self.devices, 0.0);
+        for (i, op) in self.flat.iter().enumerate() {
+            let ready = end[op.input as usize] + table[op.delay as usize];
+            let device_free = free[op.device as usize];
+            let start = if ready > device_free {
+                ready
+            } else {
+                device_free
+            };
+            let finish = start + table[op.duration as usize];
+            end[i + 1] = finish;
+            free[op.device as usize] = finish;
+        }
+        // Durations are >= 0, so each device finishes with its last operation.
+        free.iter().copied().fold(0.0, f64::max)
+    }
+
+    fn check_partition(
+        &self,
+        problem: &Problem,
+        prefix: &Prefix,
+        partition: &Partition,
+    ) -> Result<(), SimError> {
+        if problem.schedule() != self.schedule
+            || problem.stages() != self.stages
+            || problem.micro_batches() != self.micro_batches
+        {
+            return Err(SimError::ScheduleMismatch {
+                simulator: self.schedule,
+                problem: problem.schedule(),
+                simulator_stages: self.stages,
+                problem_stages: problem.stages(),
+                simulator_micro_batches: self.micro_batches,
+                problem_micro_batches: problem.micro_batches(),
+            });
+        }
         if partition.stages() != self.stages {
             return Err(SimError::Core(pipecut_core::Error::PartitionLength {
                 expected: self.stages,
@@ -211,19 +583,17 @@ impl Simulator {
                 chain: problem.layers(),
             });
         }
-        if problem.schedule() != self.schedule
-            || problem.stages() != self.stages
-            || problem.micro_batches() != self.micro_batches
-        {
-            return Err(SimError::ScheduleMismatch);
+        if prefix.len() != problem.layers() {
+            return Err(SimError::PrefixLength {
+                prefix: prefix.len(),
+                chain: problem.layers(),
+            });
         }
         Ok(())
     }
 
-    /// Simulates raw stage times (memory fields are left empty: they need a
-    /// partition).
-    pub fn run_times(&self, times: &StageTimes, timeline: bool) -> Result<SimResult, SimError> {
-        if times.stages() != self.stages
+    fn check_times(&self, times: &StageTimes) -> Result<(), SimError> {
+        if times.forward.len() != self.stages
             || times.backward.len() != self.stages
             || times.delay.len() != self.stages
         {
@@ -234,163 +604,127 @@ impl Simulator {
                 delay: times.delay.len(),
             });
         }
+        for (field, values) in [
+            ("forward", &times.forward),
+            ("backward", &times.backward),
+            ("delay", &times.delay),
+        ] {
+            if let Some((stage, &value)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, t)| !t.is_finite() || **t < 0.0)
+            {
+                return Err(SimError::InvalidStageTime {
+                    field,
+                    stage,
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Simulates raw stage times (memory fields are left empty: they need a
+    /// partition). Every entry must be finite and `>= 0`. Works in per-thread
+    /// buffers: only the result is allocated.
+    pub fn run_times(&self, times: &StageTimes, timeline: bool) -> Result<SimResult, SimError> {
+        with_scratch(|scratch| self.run_times_in(scratch, times, timeline))
+    }
+
+    fn run_times_in(
+        &self,
+        scratch: &mut Scratch,
+        times: &StageTimes,
+        timeline: bool,
+    ) -> Result<SimResult, SimError> {
+        self.ready()?;
+        self.check_times(times)?;
         let p = self.stages;
-        let m = self.micro_batches;
-        let d_count = self.devices;
-        let total = self.operations();
-        // Finish time and flat op index of F/B (stage, micro-batch).
-        let mut fin_f = vec![f64::NAN; p * m];
-        let mut fin_b = vec![f64::NAN; p * m];
-        let mut id_f = vec![NONE; p * m];
-        let mut id_b = vec![NONE; p * m];
-        let mut start = vec![0.0f64; total];
-        let mut end = vec![0.0f64; total];
-        // Which constraint set each op's start: NONE = time 0, else the flat
-        // index of the binding predecessor.
-        let mut binding = vec![NONE; total];
-        let mut next = vec![0usize; d_count];
-        let mut free = vec![0.0f64; d_count];
-        let mut busy = vec![0.0f64; d_count];
-        let mut last_op = vec![NONE; d_count];
-        let mut stack: Vec<usize> = (0..d_count).rev().collect();
-        let mut done = 0usize;
-        let cross =
-            |a: usize, b: usize| self.schedule.device_of(a, p) != self.schedule.device_of(b, p);
-        while let Some(d) = stack.pop() {
-            let order = &self.orders[d];
-            while next[d] < order.len() {
-                let op = order[next[d]];
-                let s = self.schedule.stage_of(d, op.chunk, p);
-                let mb = op.micro_batch;
-                // Ready time of the input, and the op that produced it.
-                let (ready, dep) = match op.kind {
-                    OpKind::Forward if s == 0 => (0.0, NONE),
-                    OpKind::Forward => {
-                        let t = fin_f[(s - 1) * m + mb];
-                        if t.is_nan() {
-                            break;
-                        }
-                        let delay = if cross(s - 1, s) {
-                            times.delay[s - 1]
-                        } else {
-                            0.0
-                        };
-                        (t + delay, id_f[(s - 1) * m + mb])
-                    }
-                    OpKind::Backward if s + 1 == p => {
-                        let t = fin_f[s * m + mb];
-                        if t.is_nan() {
-                            break;
-                        }
-                        (t, id_f[s * m + mb])
-                    }
-                    OpKind::Backward => {
-                        let t = fin_b[(s + 1) * m + mb];
-                        if t.is_nan() {
-                            break;
-                        }
-                        let delay = if cross(s, s + 1) { times.delay[s] } else { 0.0 };
-                        (t + delay, id_b[(s + 1) * m + mb])
-                    }
-                };
-                let idx = self.offset[d] + next[d];
-                let (st, bind) = if ready > free[d] {
-                    (ready, dep)
-                } else {
-                    (free[d], last_op[d])
-                };
-                let dur = match op.kind {
-                    OpKind::Forward => times.forward[s],
-                    OpKind::Backward => times.backward[s],
-                };
-                let en = st + dur;
-                start[idx] = st;
-                end[idx] = en;
-                binding[idx] = bind;
-                free[d] = en;
-                busy[d] += dur;
-                last_op[d] = idx as u32;
-                match op.kind {
-                    OpKind::Forward => {
-                        fin_f[s * m + mb] = en;
-                        id_f[s * m + mb] = idx as u32;
-                        if s + 1 < p {
-                            stack.push(self.schedule.device_of(s + 1, p));
-                        } else {
-                            stack.push(d);
-                        }
-                    }
-                    OpKind::Backward => {
-                        fin_b[s * m + mb] = en;
-                        id_b[s * m + mb] = idx as u32;
-                        if s > 0 {
-                            stack.push(self.schedule.device_of(s - 1, p));
-                        }
-                    }
-                }
-                next[d] += 1;
-                done += 1;
+        let total = self.flat.len();
+        self.fill_table(scratch, times);
+        let Scratch {
+            table,
+            end,
+            free,
+            start,
+            binding,
+            previous,
+        } = scratch;
+        // The same pass as `pass`, also keeping binding predecessors (and
+        // starts, for a timeline).
+        end.clear();
+        end.resize(total + 1, 0.0);
+        binding.clear();
+        binding.resize(total + 1, 0);
+        start.clear();
+        if timeline {
+            start.resize(total + 1, 0.0);
+        }
+        free.clear();
+        free.resize(self.devices, 0.0);
+        previous.clear();
+        previous.resize(self.devices, 0);
+        let mut busy = vec![0.0f64; self.devices];
+        for (i, op) in self.flat.iter().enumerate() {
+            let slot = i + 1;
+            let d = op.device as usize;
+            let ready = end[op.input as usize] + table[op.delay as usize];
+            let st = if ready > free[d] { ready } else { free[d] };
+            // Rounding noise must not decide which predecessor binds: the
+            // input binds only if it arrives later by more than that noise.
+            let bind = if ready - free[d] > TIE * ready.abs() {
+                op.input
+            } else {
+                previous[d]
+            };
+            let duration = table[op.duration as usize];
+            let finish = st + duration;
+            if timeline {
+                start[slot] = st;
             }
+            end[slot] = finish;
+            binding[slot] = bind;
+            free[d] = finish;
+            busy[d] += duration;
+            previous[d] = slot as u32;
         }
-        if done != total {
-            let device = (0..d_count)
-                .find(|&d| next[d] < self.orders[d].len())
-                .unwrap_or(0);
-            let op = self.orders[device][next[device]];
-            return Err(SimError::Deadlock {
-                device,
-                kind: op.kind,
-                micro_batch: op.micro_batch,
-                chunk: op.chunk,
-            });
-        }
-        // The op that ends last (first such, for determinism).
-        let mut last = 0usize;
-        for i in 0..total {
-            if end[i] > end[last] {
-                last = i;
-            }
-        }
-        let step_time = end[last];
-        // Flat index -> (device, stage) for the critical-path walk.
-        let mut stage_of_idx = vec![0usize; total];
-        for dd in 0..d_count {
-            for (j, op) in self.orders[dd].iter().enumerate() {
-                stage_of_idx[self.offset[dd] + j] = self.schedule.stage_of(dd, op.chunk, p);
-            }
-        }
+        let step_time = free.iter().copied().fold(0.0, f64::max);
+        let device_busy = busy;
+        // Critical path, from the last operation of the first device to finish last.
         let mut on_path = vec![0.0f64; p];
-        let mut cur = last as u32;
-        while cur != NONE {
-            let i = cur as usize;
-            on_path[stage_of_idx[i]] += end[i] - start[i];
-            cur = binding[i];
-        }
-        let mut critical_stage = 0;
-        for (k, &t) in on_path.iter().enumerate() {
-            if t >= on_path[critical_stage] {
-                critical_stage = k;
+        if let Some(d) = (0..self.devices).find(|&d| free[d] == step_time) {
+            let mut cur = previous[d];
+            while cur != 0 {
+                let i = cur as usize;
+                let duration = self.flat[i - 1].duration as usize;
+                on_path[duration / 2] += table[duration];
+                cur = binding[i];
             }
         }
-        let sum_busy: f64 = busy.iter().sum();
+        let most = on_path.iter().copied().fold(0.0, f64::max);
+        let critical_stage = on_path
+            .iter()
+            .rposition(|&t| t >= most * (1.0 - TIE))
+            .unwrap_or(0);
+        let sum_busy: f64 = device_busy.iter().sum();
         let bubble_fraction = if step_time > 0.0 {
-            1.0 - sum_busy / (d_count as f64 * step_time)
+            (1.0 - sum_busy / (self.devices as f64 * step_time)).clamp(0.0, 1.0)
         } else {
             0.0
         };
         let timeline = timeline.then(|| {
             let mut ops = Vec::with_capacity(total);
-            for dd in 0..d_count {
-                for (j, op) in self.orders[dd].iter().enumerate() {
-                    let i = self.offset[dd] + j;
+            for (d, order) in self.orders.iter().enumerate() {
+                for (j, op) in order.iter().enumerate() {
+                    let slot = self.slot_of[self.offset[d] + j] as usize;
                     ops.push(TimelineOp {
-                        device: dd,
-                        stage: stage_of_idx[i],
+                        device: d,
+                        stage: self.schedule.stage_of(d, op.chunk, p),
                         chunk: op.chunk,
                         kind: op.kind,
                         micro_batch: op.micro_batch,
-                        start: start[i],
-                        end: end[i],
+                        start: start[slot],
+                        end: end[slot],
                     });
                 }
             }
@@ -398,7 +732,7 @@ impl Simulator {
         });
         Ok(SimResult {
             step_time,
-            device_busy: busy,
+            device_busy,
             bubble_fraction,
             peak_in_flight: self.peak_in_flight.clone(),
             stage_memory_bytes: Vec::new(),
@@ -408,4 +742,172 @@ impl Simulator {
             timeline,
         })
     }
+}
+
+/// The checks a [`Problem`] makes on the schedule, plus the operation limit.
+fn validate(schedule: Schedule, stages: usize, micro_batches: usize) -> Option<Invalid> {
+    if stages == 0 {
+        return Some(Invalid::ZeroStages);
+    }
+    if micro_batches == 0 {
+        return Some(Invalid::ZeroMicroBatches);
+    }
+    if let Schedule::Interleaved { virtual_stages } = schedule {
+        if virtual_stages == 0 {
+            return Some(Invalid::ZeroVirtualStages);
+        }
+        if stages % virtual_stages != 0 {
+            return Some(Invalid::VirtualStagesMismatch { virtual_stages });
+        }
+        let devices = stages / virtual_stages;
+        if micro_batches % devices != 0 {
+            return Some(Invalid::MicroBatchesNotMultiple { devices });
+        }
+    }
+    let fits = stages
+        .checked_mul(micro_batches)
+        .and_then(|x| x.checked_mul(2))
+        .is_some_and(|ops| ops <= MAX_OPERATIONS);
+    if !fits {
+        return Some(Invalid::TooManyOperations);
+    }
+    None
+}
+
+impl Invalid {
+    fn error(self, stages: usize, micro_batches: usize) -> SimError {
+        use pipecut_core::Error as E;
+        match self {
+            Invalid::ZeroStages => E::ZeroStages.into(),
+            Invalid::ZeroMicroBatches => E::ZeroMicroBatches.into(),
+            Invalid::ZeroVirtualStages => E::ZeroVirtualStages.into(),
+            Invalid::VirtualStagesMismatch { virtual_stages } => E::VirtualStagesMismatch {
+                stages,
+                virtual_stages,
+            }
+            .into(),
+            Invalid::MicroBatchesNotMultiple { devices } => E::MicroBatchesNotMultiple {
+                micro_batches,
+                devices,
+            }
+            .into(),
+            Invalid::TooManyOperations => SimError::TooManyOperations {
+                stages,
+                micro_batches,
+                limit: MAX_OPERATIONS,
+            },
+            Invalid::Deadlock { device, op } => SimError::Deadlock {
+                device,
+                kind: op.kind,
+                micro_batch: op.micro_batch,
+                chunk: op.chunk,
+            },
+        }
+    }
+}
+
+/// Peak live activations per stage: a forward adds one, a backward frees one.
+fn in_flight(schedule: Schedule, stages: usize, orders: &[Vec<Op>]) -> Vec<usize> {
+    let mut peaks = vec![0usize; stages];
+    let mut live = vec![0usize; stages];
+    for (d, order) in orders.iter().enumerate() {
+        for op in order {
+            let s = schedule.stage_of(d, op.chunk, stages);
+            match op.kind {
+                OpKind::Forward => {
+                    live[s] += 1;
+                    peaks[s] = peaks[s].max(live[s]);
+                }
+                // A backward before its forward deadlocks; never underflow here.
+                OpKind::Backward => live[s] = live[s].saturating_sub(1),
+            }
+        }
+    }
+    peaks
+}
+
+/// Puts every operation in a valid timing order: each after its device
+/// predecessor and after the producer of its input. A device advances until
+/// its next operation's input is missing; finishing an operation wakes the
+/// device that consumes its output. Linear in the number of operations.
+fn topological(
+    schedule: Schedule,
+    p: usize,
+    m: usize,
+    orders: &[Vec<Op>],
+    offset: &[usize],
+) -> Result<(Vec<FlatOp>, Vec<u32>), Invalid> {
+    let devices = orders.len();
+    let total = offset[devices];
+    // Slot (1-based position in `flat`) of the forward / backward of
+    // (stage, micro-batch); 0 = not placed yet.
+    let mut slot_f = vec![0u32; p * m];
+    let mut slot_b = vec![0u32; p * m];
+    let mut slot_of = vec![0u32; total];
+    let mut flat = Vec::with_capacity(total);
+    let mut next = vec![0usize; devices];
+    let mut stack: Vec<usize> = (0..devices).rev().collect();
+    let no_delay = (3 * p) as u32;
+    // Per-stage lookups, so the loop below does no division.
+    let device_of: Vec<usize> = (0..p).map(|s| schedule.device_of(s, p)).collect();
+    let delay_after: Vec<u32> = (0..p)
+        .map(|s| {
+            if s + 1 < p && device_of[s] != device_of[s + 1] {
+                (2 * p + s) as u32
+            } else {
+                no_delay
+            }
+        })
+        .collect();
+    while let Some(d) = stack.pop() {
+        let order = &orders[d];
+        while next[d] < order.len() {
+            let op = order[next[d]];
+            let s = op.chunk * devices + d;
+            let mb = op.micro_batch;
+            let (input, delay) = match op.kind {
+                OpKind::Forward if s == 0 => (0, no_delay),
+                OpKind::Forward => (slot_f[(s - 1) * m + mb], delay_after[s - 1]),
+                OpKind::Backward if s + 1 == p => (slot_f[s * m + mb], no_delay),
+                OpKind::Backward => (slot_b[(s + 1) * m + mb], delay_after[s]),
+            };
+            let has_input = !(op.kind == OpKind::Forward && s == 0);
+            if has_input && input == 0 {
+                break;
+            }
+            flat.push(FlatOp {
+                device: d as u32,
+                duration: (2 * s + usize::from(op.kind == OpKind::Backward)) as u32,
+                input,
+                delay,
+            });
+            let slot = flat.len() as u32;
+            slot_of[offset[d] + next[d]] = slot;
+            match op.kind {
+                OpKind::Forward => {
+                    slot_f[s * m + mb] = slot;
+                    if s + 1 < p {
+                        stack.push(device_of[s + 1]);
+                    }
+                }
+                OpKind::Backward => {
+                    slot_b[s * m + mb] = slot;
+                    if s > 0 {
+                        stack.push(device_of[s - 1]);
+                    }
+                }
+            }
+            next[d] += 1;
+        }
+    }
+    if flat.len() != total {
+        let device = (0..devices)
+            .find(|&d| next[d] < orders[d].len())
+            .unwrap_or(0);
+        return Err(Invalid::Deadlock {
+            device,
+            op: orders[device][next[device]],
+        });
+    }
+    Ok((flat, slot_of))
 }

@@ -1,13 +1,13 @@
 //! The error type of `pipecut-sim`.
 
-use pipecut_core::OpKind;
+use pipecut_core::{Op, OpKind, Schedule};
 use thiserror::Error;
 
-/// What can go wrong in a simulation.
+/// What can go wrong in a simulation or a chart.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SimError {
-    /// A core validation error (partition against problem).
+    /// A core validation error (partition against problem, schedule fields).
     #[error(transparent)]
     Core(#[from] pipecut_core::Error),
     /// The partition covers a different number of layers than the chain.
@@ -18,9 +18,30 @@ pub enum SimError {
         /// Layers in the chain.
         chain: usize,
     },
+    /// The prefix sums were built for another chain.
+    #[error("prefix sums cover {prefix} layers but the chain has {chain}")]
+    PrefixLength {
+        /// Layers the prefix sums cover.
+        prefix: usize,
+        /// Layers in the chain.
+        chain: usize,
+    },
     /// The simulator was built for another schedule, stage or micro-batch count.
-    #[error("the simulator was built for a different schedule, `stages` or `micro_batches` than this problem")]
-    ScheduleMismatch,
+    #[error("the simulator was built for `schedule` = {simulator}, `stages` = {simulator_stages}, `micro_batches` = {simulator_micro_batches}, but the problem has {problem}, {problem_stages}, {problem_micro_batches}")]
+    ScheduleMismatch {
+        /// Schedule of the simulator.
+        simulator: Schedule,
+        /// Schedule of the problem.
+        problem: Schedule,
+        /// Stages of the simulator.
+        simulator_stages: usize,
+        /// Stages of the problem.
+        problem_stages: usize,
+        /// Micro-batches of the simulator.
+        simulator_micro_batches: usize,
+        /// Micro-batches of the problem.
+        problem_micro_batches: usize,
+    },
     /// Raw stage times of the wrong length.
     #[error("stage times need {expected} entries each; got forward {forward}, backward {backward}, delay {delay}")]
     StageTimesLength {
@@ -33,6 +54,56 @@ pub enum SimError {
         /// Delay entries given.
         delay: usize,
     },
+    /// A raw stage time is NaN, infinite or negative.
+    #[error("stage times `{field}[{stage}]` = {value} must be finite and >= 0")]
+    InvalidStageTime {
+        /// `forward`, `backward` or `delay`.
+        field: &'static str,
+        /// Stage index.
+        stage: usize,
+        /// The rejected value.
+        value: f64,
+    },
+    /// `2 * stages * micro_batches` operations exceed what one simulation holds.
+    #[error("`stages` = {stages} x `micro_batches` = {micro_batches} gives more than {limit} operations to simulate")]
+    TooManyOperations {
+        /// Stages requested.
+        stages: usize,
+        /// Micro-batches requested.
+        micro_batches: usize,
+        /// Largest number of operations accepted.
+        limit: usize,
+    },
+    /// Custom orders: not one order per device.
+    #[error("expected one operation order per device ({expected}), got {got}")]
+    DeviceCount {
+        /// Devices of the schedule.
+        expected: usize,
+        /// Orders given.
+        got: usize,
+    },
+    /// Custom orders: a device's order has the wrong number of operations.
+    #[error("device {device}'s order has {got} operations; it must run {expected} (forward and backward of every micro-batch of every chunk)")]
+    OrderLength {
+        /// Device.
+        device: usize,
+        /// Operations it must run.
+        expected: usize,
+        /// Operations given.
+        got: usize,
+    },
+    /// Custom orders: an operation out of range or repeated.
+    #[error("device {device}'s order, position {position}: {op:?}: {reason}")]
+    OrderOp {
+        /// Device.
+        device: usize,
+        /// Index in the device's order.
+        position: usize,
+        /// The offending operation.
+        op: Op,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The operation orders wait on each other (never for the built-in schedules).
     #[error("schedule deadlock: device {device} waits forever on {kind:?} of micro-batch {micro_batch} (chunk {chunk})")]
     Deadlock {
@@ -44,6 +115,19 @@ pub enum SimError {
         micro_batch: usize,
         /// Chunk of its next operation.
         chunk: usize,
+    },
+    /// A Gantt chart needs the timeline: simulate with `timeline = true`.
+    #[error("the simulation result has no timeline: simulate with `timeline = true` to draw a Gantt chart")]
+    NoTimeline,
+    /// A Gantt chart option is out of range.
+    #[error("Gantt option `{field}` = {value} is invalid: {reason}")]
+    GanttOption {
+        /// The option.
+        field: &'static str,
+        /// Its value, as given.
+        value: String,
+        /// The accepted range.
+        reason: &'static str,
     },
 }
 

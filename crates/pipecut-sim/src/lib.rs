@@ -4,15 +4,25 @@
 //! report.
 //!
 //! - [`Simulator`]: builds each device's operation order once (GPipe, 1F1B,
-//!   interleaved 1F1B, from `pipecut_core::Schedule`) and times partitions,
-//!   linear in the number of operations; link delays on every cross-device
-//!   dependency, per-stage speed factors.
+//!   interleaved 1F1B, from `pipecut_core::Schedule`, or custom orders with
+//!   [`Simulator::from_orders`], deadlocks detected) and resolves it into a
+//!   timing order, so that each simulation is one linear pass over the
+//!   `2 P M` operations; link delays on every cross-device dependency,
+//!   forward and backward; per-stage speed factors.
 //! - [`SimResult`]: step time, per-device busy time, bubble fraction,
 //!   per-stage peak in-flight micro-batches and memory, critical stage,
 //!   optional [`TimelineOp`] timeline.
-//! - [`StageTimes`]: the raw per-stage input, for callers without a partition.
+//!   The semantics and the critical stage are defined in the [`Simulator`] docs.
+//! - [`StageTimes`]: the raw per-stage input, for callers without a partition
+//!   (e.g. a MILP assignment); [`Scratch`]: caller-owned buffers for the
+//!   allocation-free hot paths [`Simulator::step_time_with`] and
+//!   [`Simulator::run_times_with`] ([`Simulator::step_time`] and
+//!   [`Simulator::run_times`] use per-thread buffers).
+//! - [`gantt_svg`] with [`GanttOptions`]: an SVG Gantt chart of a timeline.
 //! - [`simulate`], [`timing`], [`make_plan`]: one-call helpers; partitioners
 //!   build their `Plan` with [`make_plan`].
+//! - [`SimError`]: the typed errors (stage-time lengths, partition or
+//!   schedule mismatches, deadlocked custom orders, chart options).
 //!
 //! ```
 //! use pipecut_core::{Chain, Layer, Partition, ProblemSpec, Schedule};
@@ -23,15 +33,23 @@
 //! let result = simulate(&problem, &Partition::new(vec![0, 1, 2, 3], 4)?, false)?;
 //! // Uniform stages: (M + P - 1) * (f + b).
 //! assert_eq!(result.step_time, (8.0 + 4.0 - 1.0) * 3.0);
+//! assert_eq!(result.peak_in_flight, vec![4, 3, 2, 1]);
+//!
+//! // A Gantt chart of the same step.
+//! let result = simulate(&problem, &Partition::new(vec![0, 1, 2, 3], 4)?, true)?;
+//! let svg = pipecut_sim::gantt_svg(&result, &pipecut_sim::GanttOptions::new("toy"))?;
+//! assert!(svg.contains("device 3"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 
 mod engine;
 mod error;
+mod gantt;
 
-pub use engine::{SimResult, Simulator, StageTimes, TimelineOp};
+pub use engine::{Scratch, SimResult, Simulator, StageTimes, TimelineOp, MAX_OPERATIONS};
 pub use error::SimError;
+pub use gantt::{gantt_svg, GanttOptions};
 
 use pipecut_core::{Partition, Plan, Prefix, Problem, ScheduleTiming, SolveInfo};
 

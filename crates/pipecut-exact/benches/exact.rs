@@ -1,0 +1,79 @@
+//! Speed targets of issue 6:
+//! - `exact`, N = 10^6, P = 64: within 3x of one prefix-sum pass over the same data;
+//! - `exact`, N = 10^5, P = 1,024: under 20 ms;
+//! - `dp`, N = 2,000, P = 16: under 1 s.
+//!
+//! Run short: `cargo bench -p pipecut-exact --bench exact -- --warm-up-time 1 --measurement-time 3`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pipecut_core::synthetic::{generate, Family};
+use pipecut_core::{Problem, ProblemSpec};
+use pipecut_exact::{optimal_bottleneck, Dp};
+
+fn problem(family: Family, layers: usize, stages: usize) -> Problem {
+    ProblemSpec::new(generate(family, layers, 42), stages)
+        .check()
+        .expect("valid synthetic problem")
+}
+
+/// The baseline: one running sum of `forward + backward` over the chain's layers.
+fn prefix_pass(problem: &Problem) -> Vec<f64> {
+    let layers = problem.chain().layers();
+    let mut work = Vec::with_capacity(layers.len() + 1);
+    let mut acc = 0.0;
+    work.push(acc);
+    for l in layers {
+        acc += l.forward + l.backward;
+        work.push(acc);
+    }
+    work
+}
+
+fn large(c: &mut Criterion) {
+    for family in [Family::Uniform, Family::Lognormal] {
+        let p = problem(family, 1_000_000, 64);
+        let mut g = c.benchmark_group(format!("n1e6_p64_{}", family.as_str()));
+        g.sample_size(20);
+        g.bench_function("prefix_pass", |b| {
+            b.iter(|| black_box(prefix_pass(black_box(&p))))
+        });
+        g.bench_function("exact", |b| {
+            b.iter(|| black_box(optimal_bottleneck(black_box(&p)).expect("solves")))
+        });
+        g.finish();
+    }
+}
+
+fn many_stages(c: &mut Criterion) {
+    for family in [Family::Uniform, Family::Lognormal] {
+        let p = problem(family, 100_000, 1024);
+        let mut g = c.benchmark_group(format!("n1e5_p1024_{}", family.as_str()));
+        g.bench_function("prefix_pass", |b| {
+            b.iter(|| black_box(prefix_pass(black_box(&p))))
+        });
+        g.bench_function("exact", |b| {
+            b.iter(|| black_box(optimal_bottleneck(black_box(&p)).expect("solves")))
+        });
+        g.finish();
+    }
+}
+
+fn dp(c: &mut Criterion) {
+    let p = problem(Family::Lognormal, 2_000, 16);
+    let mut g = c.benchmark_group("n2000_p16_lognormal");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(3));
+    g.bench_function("dp", |b| {
+        b.iter(|| black_box(Dp::bottleneck().solution(black_box(&p)).expect("solves")))
+    });
+    g.bench_function("exact", |b| {
+        b.iter(|| black_box(optimal_bottleneck(black_box(&p)).expect("solves")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, large, many_stages, dp);
+criterion_main!(benches);

@@ -1,0 +1,445 @@
+//! Property tests: `exact` == `dp` == brute force, bounds, monotonicity in
+//! `P`, scaling and reversal invariance, and the typed errors.
+
+use pipecut_core::{
+    evaluate, Chain, Error, Layer, Partition, Partitioner, Problem, ProblemSpec, Schedule, Status,
+};
+use pipecut_exact::{optimal_bottleneck, Dp, Exact};
+use proptest::prelude::*;
+
+/// Every partition of `n` layers into `p` stages.
+fn all_partitions(n: usize, p: usize) -> Vec<Vec<usize>> {
+    fn rec(n: usize, p: usize, at: usize, starts: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if starts.len() == p {
+            out.push(starts.clone());
+            return;
+        }
+        let left = p - starts.len();
+        for s in at..=n - left {
+            starts.push(s);
+            rec(n, p, s + 1, starts, out);
+            starts.pop();
+        }
+    }
+    let mut out = Vec::new();
+    let mut starts = vec![0];
+    rec(n, p, 1, &mut starts, &mut out);
+    out
+}
+
+struct Brute {
+    /// (starts, bottleneck, surrogate) of every partition that fits memory.
+    feasible: Vec<(Vec<usize>, f64, f64)>,
+    /// The furthest any partition gets before its first stage that does not fit.
+    furthest_failure: usize,
+}
+
+fn brute(problem: &Problem) -> Brute {
+    let mut feasible = Vec::new();
+    let mut furthest_failure = 0;
+    for starts in all_partitions(problem.layers(), problem.stages()) {
+        let partition = Partition::for_problem(starts.clone(), problem).unwrap();
+        let e = evaluate(problem, &partition);
+        if e.fits_memory {
+            feasible.push((starts, e.bottleneck, e.surrogate_step_time));
+        } else {
+            let cap = problem.memory_capacity().unwrap();
+            let first = e.stages.iter().position(|s| s.memory_bytes > cap).unwrap();
+            furthest_failure = furthest_failure.max(first);
+        }
+    }
+    Brute {
+        feasible,
+        furthest_failure,
+    }
+}
+
+fn layer_strategy() -> impl Strategy<Value = (f64, f64, u64, u64, u64)> {
+    let cost = prop_oneof![
+        (0u32..12).prop_map(|q| q as f64 * 0.25),
+        0.0f64..10.0,
+        (-3.0f64..3.0).prop_map(f64::exp),
+    ];
+    (cost.clone(), cost, 0u64..60, 0u64..12, 0u64..100)
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    layers: Vec<(f64, f64, u64, u64, u64)>,
+    stages: usize,
+    micro_batches: usize,
+    gpipe: bool,
+    speeds: Option<Vec<f64>>,
+    capacity: Option<u64>,
+    link: Option<(f64, f64)>,
+}
+
+impl Case {
+    fn chain(&self) -> Chain {
+        Chain::new(
+            "c",
+            "s",
+            self.layers
+                .iter()
+                .enumerate()
+                .map(|(i, &(f, b, p, a, o))| Layer::new(format!("l{i}"), f, b).with_bytes(p, a, o))
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    fn problem(&self) -> Problem {
+        let mut spec = ProblemSpec::new(self.chain(), self.stages)
+            .with_micro_batches(self.micro_batches)
+            .with_schedule(if self.gpipe {
+                Schedule::GPipe
+            } else {
+                Schedule::OneFOneB
+            });
+        spec.speeds = self.speeds.clone();
+        spec.memory_capacity = self.capacity;
+        if let Some((l, bw)) = self.link {
+            spec = spec.with_link(l, bw);
+        }
+        spec.check().unwrap()
+    }
+}
+
+fn case_strategy(max_layers: usize, with_link: bool) -> impl Strategy<Value = Case> {
+    (1..=max_layers)
+        .prop_flat_map(move |n| {
+            (
+                prop::collection::vec(layer_strategy(), n),
+                1..=n,
+                1usize..6,
+                any::<bool>(),
+                prop::option::of(prop::collection::vec(
+                    prop_oneof![Just(0.25), Just(1.0), Just(1.5), Just(4.0), 0.3f64..3.0],
+                    n,
+                )),
+                prop::option::of(40u64..400),
+                if with_link {
+                    prop::option::of((0.0f64..2.0, 1.0f64..200.0)).boxed()
+                } else {
+                    Just(None).boxed()
+                },
+            )
+        })
+        .prop_map(
+            |(layers, stages, micro_batches, gpipe, speeds, capacity, link)| Case {
+                layers,
+                stages,
+                micro_batches,
+                gpipe,
+                speeds: speeds.map(|s| s[..stages].to_vec()),
+                capacity,
+                link,
+            },
+        )
+}
+
+fn memory_error(err: &Error) -> (usize, u64, u64) {
+    match err {
+        Error::MemoryInfeasible {
+            stage,
+            required,
+            capacity,
+        } => (*stage, *required, *capacity),
+        other => panic!("expected MemoryInfeasible, got {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn exact_equals_dp_equals_brute_force(case in case_strategy(10, true)) {
+        let problem = case.problem();
+        let b = brute(&problem);
+        let exact = optimal_bottleneck(&problem);
+        let dp = Dp::bottleneck().solution(&problem);
+        let dps = Dp::surrogate().solution(&problem);
+        if b.feasible.is_empty() {
+            for err in [exact.unwrap_err(), dp.unwrap_err(), dps.unwrap_err()] {
+                let (stage, required, capacity) = memory_error(&err);
+                prop_assert_eq!(stage, b.furthest_failure);
+                prop_assert!(required > capacity);
+            }
+            return Ok(());
+        }
+        let best = b.feasible.iter().map(|f| f.1).fold(f64::INFINITY, f64::min);
+        let best_surrogate = b.feasible.iter().map(|f| f.2).fold(f64::INFINITY, f64::min);
+        let exact = exact.unwrap();
+        let dp = dp.unwrap();
+        let dps = dps.unwrap();
+        prop_assert_eq!(exact.value.to_bits(), best.to_bits());
+        prop_assert_eq!(dp.value.to_bits(), best.to_bits());
+        prop_assert_eq!(dps.value.to_bits(), best_surrogate.to_bits());
+        prop_assert_eq!(evaluate(&problem, &dps.partition).surrogate_step_time, dps.value);
+        prop_assert!(exact.lower_bound <= exact.value);
+        prop_assert!(exact.value <= exact.upper_bound);
+        for part in [&exact.partition, &exact.earliest, &exact.latest, &dp.partition] {
+            let e = evaluate(&problem, part);
+            prop_assert!(e.fits_memory);
+            prop_assert_eq!(e.bottleneck, best);
+        }
+        prop_assert_eq!(exact.fell_back_to_dp, problem.link().is_some() && problem
+            .chain().layers().iter().any(|l| problem.link().unwrap().transfer_time(l.output_bytes) != 0.0));
+        if !exact.fell_back_to_dp {
+            // Every optimal partition lies between the earliest and latest cuts.
+            for (starts, value, _) in &b.feasible {
+                if *value == best {
+                    for k in 0..starts.len() {
+                        prop_assert!(exact.earliest.starts()[k] <= starts[k]);
+                        prop_assert!(starts[k] <= exact.latest.starts()[k]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exact_equals_dp_on_larger_chains(case in case_strategy(60, false)) {
+        let problem = case.problem();
+        match (optimal_bottleneck(&problem), Dp::bottleneck().solution(&problem)) {
+            (Ok(e), Ok(d)) => {
+                prop_assert_eq!(e.value.to_bits(), d.value.to_bits());
+                prop_assert!(e.lower_bound <= e.value && e.value <= e.upper_bound);
+                prop_assert!(e.probes <= 70, "{} probes", e.probes);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(memory_error(&a), memory_error(&b)),
+            (a, b) => prop_assert!(false, "exact {:?} vs dp {:?}", a, b),
+        }
+    }
+
+    #[test]
+    fn optimum_never_rises_with_more_stages(case in case_strategy(12, false)) {
+        let mut case = case;
+        case.speeds = None;
+        // More stages give stage 0 more in-flight micro-batches under 1F1B; GPipe
+        // keeps every stage at M, so a cap stays comparable.
+        case.gpipe = true;
+        let problem = case.problem();
+        let Ok(mut prev) = optimal_bottleneck(&problem).map(|s| s.value) else {
+            return Ok(());
+        };
+        for p in problem.stages() + 1..=problem.layers() {
+            let value = optimal_bottleneck(&problem.with_stages(p).unwrap()).unwrap().value;
+            prop_assert!(value <= prev, "P={} gives {} after {}", p, value, prev);
+            prev = value;
+        }
+    }
+
+    #[test]
+    fn scaling_costs_scales_the_optimum(case in case_strategy(30, true), power in -6i32..7, other in 0.1f64..10.0) {
+        let problem = case.problem();
+        let Ok(base) = optimal_bottleneck(&problem) else { return Ok(()) };
+        let scaled = |factor: f64| {
+            let mut spec = problem.spec().clone();
+            spec.chain = spec.chain.scaled(factor).unwrap();
+            if let Some(link) = spec.link.as_mut() {
+                link.latency *= factor;
+                link.bandwidth /= factor;
+            }
+            optimal_bottleneck(&spec.check().unwrap()).unwrap().value
+        };
+        let f = 2f64.powi(power);
+        prop_assert_eq!(scaled(f), base.value * f);
+        let v = scaled(other);
+        let want = base.value * other;
+        prop_assert!((v - want).abs() <= 1e-12 * want.abs(), "{} vs {}", v, want);
+    }
+
+    #[test]
+    fn reversing_the_chain_keeps_the_optimum(case in case_strategy(30, false)) {
+        let mut case = case;
+        // Per-stage in-flight counts differ by position under 1F1B, so a cap is
+        // only symmetric under GPipe.
+        if case.capacity.is_some() {
+            case.gpipe = true;
+        }
+        let problem = case.problem();
+        let mut spec = problem.spec().clone();
+        spec.chain = spec.chain.reversed();
+        if let Some(s) = spec.speeds.as_mut() {
+            s.reverse();
+        }
+        let reversed = spec.check().unwrap();
+        match (optimal_bottleneck(&problem), optimal_bottleneck(&reversed)) {
+            (Ok(a), Ok(b)) => {
+                let dyadic = case.layers.iter().all(|l| (l.0 * 4.0).fract() == 0.0 && (l.1 * 4.0).fract() == 0.0);
+                if dyadic {
+                    prop_assert_eq!(a.value, b.value);
+                } else {
+                    prop_assert!((a.value - b.value).abs() <= 1e-12 * a.value.abs());
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+        }
+    }
+}
+
+fn uniform(n: usize) -> Chain {
+    Chain::new(
+        "u",
+        "s",
+        (0..n)
+            .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0).with_bytes(10, 5, 100))
+            .collect(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn infeasible_cap_names_the_first_stage_that_cannot_fit() {
+    // 1F1B, P = 4, M = 8: stage k holds min(4 - k, 8) micro-batches, so a
+    // single layer needs 10 + 5 * (4 - k) bytes: 30, 25, 20, 15.
+    let spec = ProblemSpec::new(uniform(8), 4).with_micro_batches(8);
+    let problem = spec.clone().with_memory_capacity(29).check().unwrap();
+    for solver in [
+        &Exact::default() as &dyn Partitioner,
+        &Dp::bottleneck(),
+        &Dp::surrogate(),
+    ] {
+        let err = solver.solve(&problem).unwrap_err();
+        assert_eq!(memory_error(&err), (0, 30, 29), "{}", solver.name());
+        assert!(err.to_string().contains("stage 0"));
+    }
+    // Room for stage 0 on one layer, but then the 7 remaining layers must fit
+    // three stages of at most 1, 1 and 2 layers (25, 20 -> 2 layers = 30).
+    let problem = spec.with_memory_capacity(30).check().unwrap();
+    let err = optimal_bottleneck(&problem).unwrap_err();
+    let (stage, required, capacity) = memory_error(&err);
+    assert_eq!(capacity, 30);
+    assert!(required > capacity);
+    assert_eq!(stage, 3);
+}
+
+#[test]
+fn interleaved_with_cap_is_unsupported_without_cap_fine() {
+    let spec = ProblemSpec::new(uniform(8), 4)
+        .with_micro_batches(4)
+        .with_schedule(Schedule::Interleaved { virtual_stages: 2 });
+    let capped = spec.clone().with_memory_capacity(1 << 30).check().unwrap();
+    for solver in [
+        &Exact::default() as &dyn Partitioner,
+        &Dp::bottleneck(),
+        &Dp::surrogate(),
+    ] {
+        match solver.solve(&capped).unwrap_err() {
+            Error::Unsupported { algorithm, reason } => {
+                assert_eq!(algorithm, solver.name());
+                assert!(reason.contains("memory_capacity"));
+                assert!(reason.contains("interleaved"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let plan = Exact::default().solve(&spec.check().unwrap()).unwrap();
+    assert_eq!(plan.bottleneck, 6.0);
+}
+
+#[test]
+fn plans_are_optimal_with_bound_and_notes() {
+    let problem = ProblemSpec::new(
+        pipecut_core::synthetic::generate(pipecut_core::synthetic::Family::Transformer, 40, 3),
+        4,
+    )
+    .with_micro_batches(8)
+    .check()
+    .unwrap();
+    let exact = Exact::default().solve(&problem).unwrap();
+    let dp = Dp::bottleneck().solve(&problem).unwrap();
+    let dps = Dp::surrogate().solve(&problem).unwrap();
+    for plan in [&exact, &dp] {
+        assert_eq!(plan.status, Status::Optimal);
+        assert_eq!(plan.objective, pipecut_core::Objective::Bottleneck);
+        assert_eq!(plan.bound, Some(plan.bottleneck));
+        assert!(plan.solve_seconds >= 0.0);
+    }
+    assert_eq!(exact.algorithm, "exact");
+    assert_eq!(dp.algorithm, "dp");
+    assert_eq!(dps.algorithm, "dp-surrogate");
+    assert_eq!(dps.objective, pipecut_core::Objective::Surrogate);
+    assert_eq!(dps.bound, Some(dps.surrogate_step_time));
+    assert_eq!(exact.bottleneck, dp.bottleneck);
+    assert!(dps.surrogate_step_time <= exact.surrogate_step_time);
+    assert!(exact.notes.iter().any(|n| n.contains("probes")));
+
+    // A link with cut costs: exact falls back and says so.
+    let linked = ProblemSpec::new(uniform(12), 3)
+        .with_link(0.5, 100.0)
+        .check()
+        .unwrap();
+    let plan = Exact::default().solve(&linked).unwrap();
+    assert!(plan.notes.iter().any(|n| n.contains("fell back")));
+    assert_eq!(
+        plan.bottleneck,
+        Dp::bottleneck().solve(&linked).unwrap().bottleneck
+    );
+    // A free link keeps the fast path.
+    let free = ProblemSpec::new(
+        Chain::new(
+            "z",
+            "s",
+            (0..12)
+                .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
+                .collect(),
+        )
+        .unwrap(),
+        3,
+    )
+    .with_link(0.0, 100.0)
+    .check()
+    .unwrap();
+    assert!(!optimal_bottleneck(&free).unwrap().fell_back_to_dp);
+}
+
+#[test]
+fn fallback_too_large_is_typed() {
+    let linked = ProblemSpec::new(uniform(12), 3)
+        .with_link(0.5, 100.0)
+        .check()
+        .unwrap();
+    let exact = Exact {
+        fallback: Dp::bottleneck().with_max_cells(10),
+        ..Exact::default()
+    };
+    let err = exact.solve(&linked).unwrap_err();
+    let Error::Solver { algorithm, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(algorithm, "exact");
+    assert!(matches!(
+        source.downcast_ref::<pipecut_exact::ExactError>(),
+        Some(pipecut_exact::ExactError::FallbackTooLarge {
+            cells: 432,
+            max_cells: 10,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn tie_break_prefers_the_faster_simulated_partition() {
+    // Uniform layers with a heavy last one: many partitions share the optimal
+    // bottleneck; whichever is kept, its simulated step time is the smaller of
+    // the earliest-cut and latest-cut ones.
+    let mut layers: Vec<Layer> = (0..30)
+        .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
+        .collect();
+    layers.push(Layer::new("head", 8.0, 16.0));
+    let chain = Chain::new("h", "s", layers).unwrap();
+    let problem = ProblemSpec::new(chain, 4)
+        .with_micro_batches(8)
+        .check()
+        .unwrap();
+    let s = optimal_bottleneck(&problem).unwrap();
+    assert_ne!(s.earliest, s.latest);
+    let (early, late) = s.simulated.unwrap();
+    let sim = |p: &Partition| pipecut_sim::simulate(&problem, p, false).unwrap().step_time;
+    assert_eq!(early, sim(&s.earliest));
+    assert_eq!(late, sim(&s.latest));
+    assert_eq!(sim(&s.partition), early.min(late));
+}

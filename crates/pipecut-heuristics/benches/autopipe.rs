@@ -1,0 +1,51 @@
+//! Speed targets of issue 5: N = 100, P = 8 under 1 ms; N = 1,000, P = 16
+//! under 50 ms, for both AutoPipe variants.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use pipecut_core::synthetic::{generate, Family};
+use pipecut_core::{Chain, Layer, ProblemSpec};
+use pipecut_heuristics::{autopipe_reference_search, autopipe_search, DEFAULT_MAX_EVALUATIONS};
+
+/// A transformer-like synthetic chain with integer-valued costs (hundredths
+/// of a block, rounded), as the reference expects.
+fn integer_chain(n: usize, seed: u64) -> Chain {
+    let c = generate(Family::Transformer, n, seed);
+    let layers = c
+        .layers()
+        .iter()
+        .map(|l| Layer {
+            forward: (l.forward * 100.0).round(),
+            backward: (l.backward * 100.0).round(),
+            ..l.clone()
+        })
+        .collect();
+    Chain::new(c.name(), "units", layers).expect("rounded costs stay valid")
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("autopipe");
+    for (n, p) in [(100usize, 8usize), (1000, 16)] {
+        let chain = integer_chain(n, 7);
+        let (f, b) = (chain.forwards(), chain.backwards());
+        group.bench_with_input(
+            BenchmarkId::new("reference", format!("N{n}-P{p}")),
+            &(f, b),
+            |bench, (f, b)| bench.iter(|| autopipe_reference_search(black_box(f), black_box(b), p)),
+        );
+        let problem = ProblemSpec::new(chain.clone(), p)
+            .with_micro_batches(2 * p)
+            .check()
+            .expect("valid problem");
+        group.bench_with_input(
+            BenchmarkId::new("simulated", format!("N{n}-P{p}")),
+            &problem,
+            |bench, problem| {
+                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

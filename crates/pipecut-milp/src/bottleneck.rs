@@ -1,0 +1,321 @@
+//! `milp`: the staircase bottleneck model.
+
+use std::time::{Duration, Instant};
+
+use pipecut_core::{
+    evaluate_with, Objective, Partition, Partitioner, Plan, Prefix, Problem, SolveInfo, Threaded,
+    TimeLimited, WarmStartable,
+};
+
+use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
+use crate::error::MilpError;
+use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
+use crate::staircase::{windows, Staircase, Windows};
+use crate::start::{best_start, bottleneck_dp, Goal};
+
+/// Exact minimum bottleneck `max_k t_k` by a staircase MILP, with memory caps
+/// (device memory summed over its chunks when interleaved), cut costs and
+/// per-stage speeds.
+///
+/// Minimise `T` subject to `T >= speed_k * (F_k + B_k) + comm_k` for every
+/// stage and `sum over the device's stages of (params + in_flight *
+/// activations) <= capacity` for every device, every term linear in the
+/// staircase variables (see the crate docs). Warm-started from the best of the
+/// given warm start, the seed partitioners and a local DP; that incumbent also
+/// caps `T` and fixes every cell outside the probe windows.
+#[derive(Debug)]
+pub struct MilpBottleneck {
+    options: MilpOptions,
+    seeds: Seeds,
+}
+
+impl Default for MilpBottleneck {
+    fn default() -> Self {
+        MilpBottleneck::new()
+    }
+}
+
+impl MilpBottleneck {
+    /// Default options: default backend, 10 s, one thread, probe fixing on,
+    /// DP bound cut off.
+    pub fn new() -> Self {
+        MilpBottleneck {
+            options: MilpOptions::new(false),
+            seeds: Seeds::default(),
+        }
+    }
+
+    /// With these options.
+    pub fn with_options(options: MilpOptions) -> Self {
+        MilpBottleneck {
+            options,
+            seeds: Seeds::default(),
+        }
+    }
+
+    /// The current options.
+    pub fn options(&self) -> &MilpOptions {
+        &self.options
+    }
+
+    /// Mutable options.
+    pub fn options_mut(&mut self) -> &mut MilpOptions {
+        &mut self.options
+    }
+
+    /// Sets the backend (checked when solving: a backend not compiled in is
+    /// [`MilpError::BackendNotCompiled`]).
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.options.backend = backend;
+        self
+    }
+
+    /// Adds a partitioner whose plan is a warm-start candidate.
+    pub fn with_seed(mut self, seed: Box<dyn Partitioner>) -> Self {
+        self.seeds.0.push(seed);
+        self
+    }
+
+    /// Solves, keeping this crate's typed error.
+    pub fn solve_milp(&self, problem: &Problem) -> Result<Plan, MilpError> {
+        let started = Instant::now();
+        let opts = &self.options;
+        let backend = opts.backend.ensure_available()?;
+        let prefix = Prefix::new(problem);
+        let (n, p) = (problem.layers(), problem.stages());
+        let capacity = problem.memory_capacity();
+        let mut notes = vec![format!("backend: {backend}")];
+        let inc = best_start(
+            problem,
+            &prefix,
+            Goal::Bottleneck,
+            opts.warm_start.as_ref(),
+            &self.seeds.0,
+            opts.default_starts,
+            &mut notes,
+        );
+        if let Some(i) = &inc {
+            notes.push(format!("warm start: {} (bottleneck {})", i.source, i.value));
+        }
+        let max_speed = (0..p).map(|k| problem.speed(k)).fold(0.0, f64::max);
+        let scale = inc
+            .as_ref()
+            .map(|i| i.value)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(max_speed * prefix.work(0, n) / p as f64);
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        let cap_value = inc
+            .as_ref()
+            .map_or(f64::INFINITY, |i| i.value * (1.0 + 1e-9) + 1e-12 * scale);
+        let win = if opts.probe_fixing {
+            windows(problem, &prefix, cap_value, capacity)
+        } else {
+            Some(Windows::trivial(n, p))
+        };
+        let win = match win {
+            Some(w) if inc.as_ref().is_none_or(|i| w.contains(&i.partition)) => w,
+            // Rounding could in principle cut the incumbent off; never fix then.
+            Some(_) => Windows::trivial(n, p),
+            None => {
+                return Err(MilpError::Infeasible {
+                    capacity,
+                    reason: "the greedy probes find no stage split that fits",
+                })
+            }
+        };
+        notes.push(format!(
+            "{} of {} staircase cells free after probe fixing",
+            win.free_cells(),
+            n * (p - 1)
+        ));
+
+        let mut model = LinearModel::default();
+        let stair = Staircase::build(&mut model, n, p, &win);
+        let lower = if opts.bound_cut {
+            bottleneck_dp(problem, &prefix, |k, i, j| {
+                prefix.stage_time(problem.speed(k), i, j)
+            })
+            .map_or(0.0, |(_, v)| v / scale * (1.0 - 1e-9))
+        } else {
+            0.0
+        };
+        let upper = cap_value / scale;
+        let t = model.add_var(lower, upper, false);
+        let layers = problem.chain().layers();
+        let boundary = |i: usize| prefix.boundary.get(i).copied().unwrap_or(0.0) / scale;
+        let mut stage_rows = Vec::with_capacity(p);
+        for k in 0..p {
+            let speed = problem.speed(k);
+            let mut e = stair.stage_sum(k, |i| {
+                speed * (layers[i].forward + layers[i].backward) / scale
+            });
+            if !prefix.boundary.is_empty() {
+                if k > 0 {
+                    e.add_expr(&stair.cut_sum(k - 1, boundary), 1.0);
+                }
+                if k + 1 < p {
+                    e.add_expr(&stair.cut_sum(k, boundary), 1.0);
+                }
+            }
+            stage_rows.push(e.clone());
+            e.add_term(t, -1.0);
+            if !model.add_row(e, Sense::Le) {
+                return Err(MilpError::Infeasible {
+                    capacity,
+                    reason: "a fixed stage exceeds the incumbent",
+                });
+            }
+        }
+        if !add_memory_rows(&mut model, problem, &stair) {
+            return Err(MilpError::Infeasible {
+                capacity,
+                reason: "the fixed layers of a device exceed the capacity",
+            });
+        }
+        model.objective = LinExpr::var(t);
+        if let Some(i) = &inc {
+            let mut x = vec![0.0; model.vars.len()];
+            stair.assign(&i.partition, &mut x);
+            let top = stage_rows.iter().map(|e| e.eval(&x)).fold(0.0, f64::max);
+            x[t] = top.clamp(lower, upper);
+            model.start = Some(x);
+        }
+
+        let limit = opts.time_limit;
+        let settings = Settings {
+            backend,
+            time_limit: remaining(limit, started),
+            threads: opts.threads,
+        };
+        let outcome = match backend::solve(&model, settings) {
+            Ok(o) => Some(o),
+            Err(MilpError::NoSolution { .. }) if inc.is_some() => None,
+            Err(MilpError::Infeasible { reason, .. }) => {
+                return Err(MilpError::Infeasible { capacity, reason })
+            }
+            Err(e) => return Err(e),
+        };
+        let mut chosen: Option<(Partition, f64)> = None;
+        if let Some(o) = &outcome {
+            let part = stair.partition(&o.values)?;
+            let eval = evaluate_with(problem, &prefix, &part);
+            if let (Some(cap), false) = (capacity, eval.fits_memory) {
+                return Err(MilpError::MemoryViolated {
+                    starts: part.starts().to_vec(),
+                    peak: eval.peak_memory_bytes,
+                    capacity: cap,
+                });
+            }
+            let claimed = o.objective * scale;
+            let tol = tolerance(scale, n);
+            let off = if o.optimal {
+                (eval.bottleneck - claimed).abs()
+            } else {
+                eval.bottleneck - claimed
+            };
+            if off > tol {
+                return Err(MilpError::ObjectiveMismatch {
+                    what: "bottleneck",
+                    claimed,
+                    actual: eval.bottleneck,
+                });
+            }
+            chosen = Some((part, eval.bottleneck));
+        }
+        if let Some(i) = &inc {
+            if chosen.as_ref().is_none_or(|c| i.value < c.1) {
+                chosen = Some((i.partition.clone(), i.value));
+            }
+        }
+        let Some((part, value)) = chosen else {
+            return Err(MilpError::NoSolution {
+                limit_seconds: limit.map_or(f64::INFINITY, |l| l.as_secs_f64()),
+            });
+        };
+        let (status, bound) = status_of(outcome.as_ref(), scale, value, limit, &mut notes);
+        let info = SolveInfo {
+            algorithm: "milp".into(),
+            status,
+            objective: Objective::Bottleneck,
+            bound,
+            solve_seconds: started.elapsed().as_secs_f64(),
+            notes,
+        };
+        Ok(pipecut_sim::make_plan(problem, &part, info)?)
+    }
+}
+
+/// `sum over the device's stages of (params + in_flight * activations) <=
+/// capacity`, scaled by the capacity. False when a row is violated by fixed
+/// cells alone.
+pub(crate) fn add_memory_rows(
+    model: &mut LinearModel,
+    problem: &Problem,
+    stair: &Staircase,
+) -> bool {
+    let Some(cap) = problem.memory_capacity() else {
+        return true;
+    };
+    let p = problem.stages();
+    let schedule = problem.schedule();
+    let in_flight = problem.peak_in_flight();
+    let layers = problem.chain().layers();
+    let denom = (cap as f64).max(1.0);
+    let mut ok = true;
+    for d in 0..problem.devices() {
+        let mut e = LinExpr {
+            constant: -(cap as f64) / denom,
+            terms: Vec::new(),
+        };
+        for k in (0..p).filter(|&k| schedule.device_of(k, p) == d) {
+            let inf = in_flight[k] as f64;
+            e.add_expr(
+                &stair.stage_sum(k, |i| {
+                    (layers[i].param_bytes as f64 + inf * layers[i].activation_bytes as f64) / denom
+                }),
+                1.0,
+            );
+        }
+        ok &= model.add_row(e, Sense::Le);
+    }
+    ok
+}
+
+impl Partitioner for MilpBottleneck {
+    fn name(&self) -> &str {
+        "milp"
+    }
+
+    fn description(&self) -> &str {
+        "staircase MILP (good_lp): exact minimum bottleneck with memory caps, cut costs and speeds"
+    }
+
+    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
+        self.solve_milp(problem).map_err(|e| e.into_core("milp"))
+    }
+}
+
+impl TimeLimited for MilpBottleneck {
+    fn set_time_limit(&mut self, limit: Option<Duration>) {
+        self.options.time_limit = limit;
+    }
+    fn time_limit(&self) -> Option<Duration> {
+        self.options.time_limit
+    }
+}
+
+impl WarmStartable for MilpBottleneck {
+    fn set_warm_start(&mut self, start: Option<Partition>) {
+        self.options.warm_start = start;
+    }
+}
+
+impl Threaded for MilpBottleneck {
+    fn set_threads(&mut self, threads: usize) {
+        self.options.threads = threads.max(1);
+    }
+}

@@ -1,0 +1,406 @@
+//! `milp-steptime`: exact minimum simulated step time for the problem's
+//! fixed schedule order.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use pipecut_core::{
+    Objective, OpKind, Partition, Partitioner, Plan, Prefix, Problem, SolveInfo, Threaded,
+    TimeLimited, WarmStartable,
+};
+use pipecut_sim::Simulator;
+
+use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
+use crate::bottleneck::add_memory_rows;
+use crate::error::MilpError;
+use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
+use crate::staircase::{windows, Staircase, Windows};
+use crate::start::{best_start, bottleneck_dp, Goal};
+
+/// Exact minimum simulated step time by a MILP over the staircase assignment
+/// and one start-time variable per operation, for the problem's schedule
+/// (GPipe, 1F1B or interleaved 1F1B) in the order
+/// [`Schedule::device_order`](pipecut_core::Schedule::device_order) gives.
+///
+/// Rows: each device runs its operations in order (`S_next >= S_prev +
+/// duration`); a forward on stage `s > 0` waits for the forward of the same
+/// micro-batch on `s - 1` plus the link delay of that boundary (when the two
+/// stages are on different devices); a backward waits for the backward on
+/// `s + 1` plus the delay, the last stage's for its own forward; the makespan
+/// `C` is at least the end of every device's last operation. Durations
+/// `speed_k * F_k`, `speed_k * B_k` and delays are linear in the staircase
+/// variables. For a fixed assignment the least `C` is the longest path of this
+/// precedence graph, which is exactly what the simulator computes, so the
+/// optimum is the minimum simulated step time. The returned partition is
+/// re-simulated and a disagreement with the solver's objective is an error.
+#[derive(Debug)]
+pub struct MilpStepTime {
+    options: MilpOptions,
+    seeds: Seeds,
+}
+
+impl Default for MilpStepTime {
+    fn default() -> Self {
+        MilpStepTime::new()
+    }
+}
+
+/// A duration or delay variable, or a known constant zero.
+#[derive(Debug, Clone, Copy)]
+enum Term {
+    Zero,
+    Var(usize),
+}
+
+impl Term {
+    fn add_to(self, e: &mut LinExpr, coef: f64) {
+        if let Term::Var(v) = self {
+            e.add_term(v, coef);
+        }
+    }
+}
+
+impl MilpStepTime {
+    /// Default options: default backend, 10 s, one thread, probe fixing and
+    /// the DP bound cut on.
+    pub fn new() -> Self {
+        MilpStepTime {
+            options: MilpOptions::new(true),
+            seeds: Seeds::default(),
+        }
+    }
+
+    /// With these options.
+    pub fn with_options(options: MilpOptions) -> Self {
+        MilpStepTime {
+            options,
+            seeds: Seeds::default(),
+        }
+    }
+
+    /// The current options.
+    pub fn options(&self) -> &MilpOptions {
+        &self.options
+    }
+
+    /// Mutable options.
+    pub fn options_mut(&mut self) -> &mut MilpOptions {
+        &mut self.options
+    }
+
+    /// Sets the backend (checked when solving).
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.options.backend = backend;
+        self
+    }
+
+    /// Adds a partitioner whose plan is a warm-start candidate.
+    pub fn with_seed(mut self, seed: Box<dyn Partitioner>) -> Self {
+        self.seeds.0.push(seed);
+        self
+    }
+
+    /// Solves, keeping this crate's typed error.
+    pub fn solve_milp(&self, problem: &Problem) -> Result<Plan, MilpError> {
+        let started = Instant::now();
+        let opts = &self.options;
+        let backend = opts.backend.ensure_available()?;
+        let prefix = Prefix::new(problem);
+        let sim = Simulator::new(problem);
+        let (n, p, m) = (problem.layers(), problem.stages(), problem.micro_batches());
+        let schedule = problem.schedule();
+        let capacity = problem.memory_capacity();
+        let mut notes = vec![format!("backend: {backend}")];
+        let inc = best_start(
+            problem,
+            &prefix,
+            Goal::StepTime,
+            opts.warm_start.as_ref(),
+            &self.seeds.0,
+            opts.default_starts,
+            &mut notes,
+        );
+        if let Some(i) = &inc {
+            notes.push(format!("warm start: {} (step time {})", i.source, i.value));
+        }
+        let max_speed = (0..p).map(|k| problem.speed(k)).fold(0.0, f64::max);
+        let scale = inc
+            .as_ref()
+            .map(|i| i.value)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(max_speed * prefix.work(0, n) * m as f64 / p as f64);
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        // Every device runs all M forwards and backwards of its stages, so a
+        // partition at least as good as the incumbent has every stage's
+        // compute at most incumbent / M.
+        let cap_value = inc
+            .as_ref()
+            .map_or(f64::INFINITY, |i| i.value * (1.0 + 1e-9) + 1e-12 * scale);
+        let win = if opts.probe_fixing {
+            windows(problem, &prefix, cap_value / m as f64, capacity)
+        } else {
+            Some(Windows::trivial(n, p))
+        };
+        let win = match win {
+            Some(w) if inc.as_ref().is_none_or(|i| w.contains(&i.partition)) => w,
+            Some(_) => Windows::trivial(n, p),
+            None => {
+                return Err(MilpError::Infeasible {
+                    capacity,
+                    reason: "the greedy probes find no stage split that fits",
+                })
+            }
+        };
+        notes.push(format!(
+            "{} of {} staircase cells free after probe fixing",
+            win.free_cells(),
+            n * (p - 1)
+        ));
+
+        let mut model = LinearModel::default();
+        let stair = Staircase::build(&mut model, n, p, &win);
+        let layers = problem.chain().layers();
+        // Durations per stage and delays per boundary, as equality-defined
+        // continuous variables so the precedence rows stay short.
+        let mut fwd = Vec::with_capacity(p);
+        let mut bwd = Vec::with_capacity(p);
+        let mut infeasible = false;
+        for k in 0..p {
+            let speed = problem.speed(k);
+            for (out, cost) in [(&mut fwd, 0usize), (&mut bwd, 1)] {
+                let mut e = stair.stage_sum(k, |i| {
+                    speed
+                        * if cost == 0 {
+                            layers[i].forward
+                        } else {
+                            layers[i].backward
+                        }
+                        / scale
+                });
+                let v = model.add_var(0.0, f64::INFINITY, false);
+                e.add_term(v, -1.0);
+                infeasible |= !model.add_row(e, Sense::Eq);
+                out.push(v);
+            }
+        }
+        let cross = |a: usize, b: usize| schedule.device_of(a, p) != schedule.device_of(b, p);
+        let mut delay = vec![Term::Zero; p];
+        if !prefix.boundary.is_empty() {
+            for (k, d) in delay.iter_mut().enumerate().take(p - 1) {
+                if cross(k, k + 1) {
+                    let mut e = stair.cut_sum(k, |i| prefix.boundary[i] / scale);
+                    let v = model.add_var(0.0, f64::INFINITY, false);
+                    e.add_term(v, -1.0);
+                    infeasible |= !model.add_row(e, Sense::Eq);
+                    *d = Term::Var(v);
+                }
+            }
+        }
+        infeasible |= !add_memory_rows(&mut model, problem, &stair);
+        if infeasible {
+            return Err(MilpError::Infeasible {
+                capacity,
+                reason: "the fixed layers violate a row",
+            });
+        }
+        // One start variable per operation.
+        let devices = problem.devices();
+        let orders: Vec<_> = (0..devices)
+            .map(|d| schedule.device_order(p, m, d))
+            .collect();
+        let mut start_of: HashMap<(usize, OpKind, usize), usize> = HashMap::new();
+        let mut ops = Vec::new();
+        for (d, order) in orders.iter().enumerate() {
+            for op in order {
+                let s = schedule.stage_of(d, op.chunk, p);
+                let v = model.add_var(0.0, f64::INFINITY, false);
+                start_of.insert((s, op.kind, op.micro_batch), v);
+                ops.push((d, s, op.kind, op.micro_batch, v));
+            }
+        }
+        let dur = |s: usize, kind: OpKind| match kind {
+            OpKind::Forward => fwd[s],
+            OpKind::Backward => bwd[s],
+        };
+        let c = model.add_var(0.0, cap_value / scale, false);
+        for (d, order) in orders.iter().enumerate() {
+            let mut prev: Option<(usize, usize)> = None;
+            for op in order {
+                let s = schedule.stage_of(d, op.chunk, p);
+                let v = start_of[&(s, op.kind, op.micro_batch)];
+                if let Some((pv, pd)) = prev {
+                    let mut e = LinExpr::var(v);
+                    e.add_term(pv, -1.0);
+                    e.add_term(pd, -1.0);
+                    model.add_row(e, Sense::Ge);
+                }
+                // Input dependency.
+                let dep = match op.kind {
+                    OpKind::Forward if s == 0 => None,
+                    OpKind::Forward => Some((
+                        start_of[&(s - 1, OpKind::Forward, op.micro_batch)],
+                        fwd[s - 1],
+                        delay[s - 1],
+                    )),
+                    OpKind::Backward if s + 1 == p => Some((
+                        start_of[&(s, OpKind::Forward, op.micro_batch)],
+                        fwd[s],
+                        Term::Zero,
+                    )),
+                    OpKind::Backward => Some((
+                        start_of[&(s + 1, OpKind::Backward, op.micro_batch)],
+                        bwd[s + 1],
+                        delay[s],
+                    )),
+                };
+                if let Some((sv, dv, lag)) = dep {
+                    let mut e = LinExpr::var(v);
+                    e.add_term(sv, -1.0);
+                    e.add_term(dv, -1.0);
+                    lag.add_to(&mut e, -1.0);
+                    model.add_row(e, Sense::Ge);
+                }
+                prev = Some((v, dur(s, op.kind)));
+            }
+            if let Some((pv, pd)) = prev {
+                let mut e = LinExpr::var(c);
+                e.add_term(pv, -1.0);
+                e.add_term(pd, -1.0);
+                model.add_row(e, Sense::Ge);
+            }
+        }
+        if opts.bound_cut {
+            // Step time >= M * max_k compute_k >= M * (least compute bottleneck).
+            if let Some((_, b)) = bottleneck_dp(problem, &prefix, |k, i, j| {
+                problem.speed(k) * prefix.work(i, j)
+            }) {
+                let lower = m as f64 * b / scale * (1.0 - 1e-9);
+                model.vars[c].lower = lower.min(model.vars[c].upper);
+            }
+        }
+        model.objective = LinExpr::var(c);
+        if let Some(i) = &inc {
+            let mut x = vec![0.0; model.vars.len()];
+            stair.assign(&i.partition, &mut x);
+            let times = pipecut_sim::StageTimes::from_partition(problem, &prefix, &i.partition);
+            for k in 0..p {
+                x[fwd[k]] = times.forward[k] / scale;
+                x[bwd[k]] = times.backward[k] / scale;
+                if let Term::Var(v) = delay[k] {
+                    x[v] = times.delay[k] / scale;
+                }
+            }
+            let run = sim.run_times(&times, true)?;
+            for t in run.timeline.unwrap_or_default() {
+                if let Some(&v) = start_of.get(&(t.stage, t.kind, t.micro_batch)) {
+                    x[v] = t.start / scale;
+                }
+            }
+            x[c] = (run.step_time / scale).clamp(model.vars[c].lower, model.vars[c].upper);
+            model.start = Some(x);
+        }
+
+        let limit = opts.time_limit;
+        let settings = Settings {
+            backend,
+            time_limit: remaining(limit, started),
+            threads: opts.threads,
+        };
+        let outcome = match backend::solve(&model, settings) {
+            Ok(o) => Some(o),
+            Err(MilpError::NoSolution { .. }) if inc.is_some() => None,
+            Err(MilpError::Infeasible { reason, .. }) => {
+                return Err(MilpError::Infeasible { capacity, reason })
+            }
+            Err(e) => return Err(e),
+        };
+        let mut chosen: Option<(Partition, f64)> = None;
+        if let Some(o) = &outcome {
+            let part = stair.partition(&o.values)?;
+            let eval = pipecut_core::evaluate_with(problem, &prefix, &part);
+            if let (Some(cap), false) = (capacity, eval.fits_memory) {
+                return Err(MilpError::MemoryViolated {
+                    starts: part.starts().to_vec(),
+                    peak: eval.peak_memory_bytes,
+                    capacity: cap,
+                });
+            }
+            let simulated = sim.step_time(problem, &prefix, &part)?;
+            let claimed = o.objective * scale;
+            let tol = tolerance(scale, n + ops.len());
+            let off = if o.optimal {
+                (simulated - claimed).abs()
+            } else {
+                simulated - claimed
+            };
+            if off > tol {
+                return Err(MilpError::ObjectiveMismatch {
+                    what: "simulated step time",
+                    claimed,
+                    actual: simulated,
+                });
+            }
+            chosen = Some((part, simulated));
+        }
+        if let Some(i) = &inc {
+            if chosen.as_ref().is_none_or(|c| i.value < c.1) {
+                chosen = Some((i.partition.clone(), i.value));
+            }
+        }
+        let Some((part, value)) = chosen else {
+            return Err(MilpError::NoSolution {
+                limit_seconds: limit.map_or(f64::INFINITY, |l| l.as_secs_f64()),
+            });
+        };
+        let (status, bound) = status_of(outcome.as_ref(), scale, value, limit, &mut notes);
+        let info = SolveInfo {
+            algorithm: "milp-steptime".into(),
+            status,
+            objective: Objective::StepTime,
+            bound,
+            solve_seconds: started.elapsed().as_secs_f64(),
+            notes,
+        };
+        Ok(pipecut_sim::make_plan(problem, &part, info)?)
+    }
+}
+
+impl Partitioner for MilpStepTime {
+    fn name(&self) -> &str {
+        "milp-steptime"
+    }
+
+    fn description(&self) -> &str {
+        "MILP over the schedule's fixed operation order: exact minimum simulated step time"
+    }
+
+    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
+        self.solve_milp(problem)
+            .map_err(|e| e.into_core("milp-steptime"))
+    }
+}
+
+impl TimeLimited for MilpStepTime {
+    fn set_time_limit(&mut self, limit: Option<Duration>) {
+        self.options.time_limit = limit;
+    }
+    fn time_limit(&self) -> Option<Duration> {
+        self.options.time_limit
+    }
+}
+
+impl WarmStartable for MilpStepTime {
+    fn set_warm_start(&mut self, start: Option<Partition>) {
+        self.options.warm_start = start;
+    }
+}
+
+impl Threaded for MilpStepTime {
+    fn set_threads(&mut self, threads: usize) {
+        self.options.threads = threads.max(1);
+    }
+}

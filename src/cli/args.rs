@@ -1,0 +1,195 @@
+//! Argument groups shared by several subcommands, and their conversion into
+//! checked library values.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use pipecut::core::{Chain, Problem, ProblemSpec, Schedule};
+use pipecut::cost::{Checkpointing, ModelOptions};
+
+use super::CliError;
+
+/// Where the chain comes from: a file, or a preset cost model.
+#[derive(Debug, Args, Clone)]
+pub struct ChainArgs {
+    /// Chain file: Chain JSON (.json) or a measured profile CSV (.csv).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "model",
+        required_unless_present = "model"
+    )]
+    pub chain: Option<PathBuf>,
+    /// Preset model (see `pipecut models`) instead of a chain file.
+    #[arg(long, value_name = "PRESET")]
+    pub model: Option<String>,
+    /// Model option: sequence length.
+    #[arg(long, value_name = "TOKENS", requires = "model")]
+    pub seq_len: Option<usize>,
+    /// Model option: micro-batch size (sequences per micro-batch).
+    #[arg(long, value_name = "N", requires = "model")]
+    pub micro_batch_size: Option<usize>,
+    /// Model option: number of transformer blocks.
+    #[arg(long, value_name = "N", requires = "model")]
+    pub layers: Option<usize>,
+    /// Model option: model dimension.
+    #[arg(long, value_name = "N", requires = "model")]
+    pub dim: Option<usize>,
+    /// Model option: vocabulary size.
+    #[arg(long, value_name = "N", requires = "model")]
+    pub vocab: Option<usize>,
+    /// Model option (DeepSeek-V3): `false` replaces the MoE layers by dense ones.
+    #[arg(long, value_name = "BOOL", requires = "model")]
+    pub moe: Option<bool>,
+    /// Model option: hardware preset (see `pipecut models`) or `flops` to keep FLOPs as the unit.
+    #[arg(long, value_name = "NAME", requires = "model")]
+    pub hardware: Option<String>,
+    /// Model option: activation checkpointing `none`, `full` or `selective:K` (every K-th block).
+    #[arg(long, value_name = "MODE", requires = "model")]
+    pub activation_checkpointing: Option<Checkpointing>,
+    /// Model option: bytes per parameter for weights, gradients and optimizer state [default: 16].
+    #[arg(long, value_name = "BYTES", requires = "model")]
+    pub bytes_per_param: Option<u64>,
+}
+
+impl ChainArgs {
+    /// Loads or builds the chain.
+    pub fn chain(&self) -> Result<Chain, CliError> {
+        if let Some(path) = &self.chain {
+            return pipecut::cost::load_chain(path)
+                .map_err(|e| CliError::Input(format!("{}: {e}", path.display())));
+        }
+        let preset = self
+            .model
+            .clone()
+            .ok_or_else(|| CliError::Input("give --chain FILE or --model PRESET".into()))?;
+        let opts = ModelOptions {
+            preset,
+            seq_len: self.seq_len,
+            micro_batch_size: self.micro_batch_size,
+            layers: self.layers,
+            dim: self.dim,
+            vocab: self.vocab,
+            moe: self.moe,
+            hardware: self.hardware.clone(),
+            activation_checkpointing: self.activation_checkpointing,
+            bytes_per_param: self.bytes_per_param,
+        };
+        pipecut::cost::build_chain(&opts).map_err(|e| CliError::Input(e.to_string()))
+    }
+}
+
+/// Pipeline schedule names on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// PipeDream-flush one-forward-one-backward.
+    #[value(name = "1f1b")]
+    OneFOneB,
+    /// All forwards, then all backwards.
+    Gpipe,
+    /// Megatron's interleaved 1F1B (needs --virtual-stages).
+    Interleaved,
+}
+
+/// How the pipeline runs.
+#[derive(Debug, Args, Clone)]
+pub struct ScheduleArgs {
+    /// Micro-batches per step [default: 2 x stages].
+    #[arg(long, short = 'm', value_name = "M")]
+    pub micro_batches: Option<usize>,
+    /// Pipeline schedule.
+    #[arg(long, value_enum, default_value = "1f1b")]
+    pub schedule: ScheduleArg,
+    /// Chunks per device for the interleaved schedule (stages = devices x V).
+    #[arg(long, value_name = "V")]
+    pub virtual_stages: Option<usize>,
+    /// Device memory capacity in bytes (suffixes: KB, MB, GB, KiB, MiB, GiB, e.g. 80GiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub memory_cap: Option<u64>,
+    /// Link latency between consecutive stages, in the chain's time unit.
+    #[arg(long, value_name = "TIME", requires = "link_bandwidth")]
+    pub link_latency: Option<f64>,
+    /// Link bandwidth in bytes per time unit of the chain.
+    #[arg(long, value_name = "BYTES_PER_UNIT")]
+    pub link_bandwidth: Option<f64>,
+    /// Per-stage speed factors (stage k's compute time is multiplied by speed k), comma-separated.
+    #[arg(long, value_name = "S0,S1,..", value_delimiter = ',')]
+    pub speeds: Option<Vec<f64>>,
+}
+
+impl ScheduleArgs {
+    /// The schedule value, checking that --virtual-stages goes with interleaved.
+    pub fn schedule(&self) -> Result<Schedule, CliError> {
+        match (self.schedule, self.virtual_stages) {
+            (ScheduleArg::Interleaved, Some(v)) => Ok(Schedule::Interleaved { virtual_stages: v }),
+            (ScheduleArg::Interleaved, None) => Err(CliError::Input(
+                "--schedule interleaved needs --virtual-stages V".into(),
+            )),
+            (_, Some(v)) if v != 1 => Err(CliError::Input(format!(
+                "--virtual-stages {v} only applies to --schedule interleaved"
+            ))),
+            (ScheduleArg::OneFOneB, _) => Ok(Schedule::OneFOneB),
+            (ScheduleArg::Gpipe, _) => Ok(Schedule::GPipe),
+        }
+    }
+
+    /// Builds and checks the problem for `stages` stages.
+    pub fn problem(&self, chain: Chain, stages: usize) -> Result<Problem, CliError> {
+        let mut spec = ProblemSpec::new(chain, stages)
+            .with_micro_batches(self.micro_batches.unwrap_or(2 * stages))
+            .with_schedule(self.schedule()?);
+        spec.memory_capacity = self.memory_cap;
+        if let Some(bandwidth) = self.link_bandwidth {
+            spec = spec.with_link(self.link_latency.unwrap_or(0.0), bandwidth);
+        }
+        spec.speeds = self.speeds.clone();
+        Ok(spec.check()?)
+    }
+}
+
+/// Parses a byte count with an optional decimal or binary suffix.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    // The suffix is the trailing letters, so exponents like `8e10` still parse.
+    let num = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &t[num.len()..];
+    let factor: f64 = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0f64.powi(4),
+        other => return Err(format!(
+            "unknown byte suffix `{other}` in `{text}` (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+        )),
+    };
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a byte count (e.g. 80GiB, 8e10)"))?;
+    let bytes = value * factor;
+    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{text}` is out of range for a byte count"));
+    }
+    Ok(bytes.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn byte_suffixes() {
+        assert_eq!(parse_bytes("80GiB").unwrap(), 80 * (1 << 30));
+        assert_eq!(parse_bytes("80GB").unwrap(), 80_000_000_000);
+        assert_eq!(parse_bytes("1234").unwrap(), 1234);
+        assert_eq!(parse_bytes("1.5e3").unwrap(), 1500);
+        assert!(parse_bytes("12XB").is_err());
+        assert!(parse_bytes("-5").is_err());
+        assert!(parse_bytes("GB").is_err());
+    }
+}
