@@ -100,7 +100,15 @@ impl Schedule {
     /// let kinds: Vec<_> = order.iter().map(|op| (op.kind == OpKind::Forward, op.micro_batch)).collect();
     /// assert_eq!(kinds, vec![(true, 0), (true, 1), (true, 2), (false, 0), (true, 3), (false, 1), (false, 2), (false, 3)]);
     /// ```
+    ///
+    /// Inputs a checked problem would reject (no stages, no micro-batches, no
+    /// chunks, `v` not dividing `stages`, a device out of range) give an empty
+    /// order rather than a panic.
     pub fn device_order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
+        let v = self.virtual_stages();
+        if stages == 0 || micro_batches == 0 || v == 0 || stages % v != 0 || device >= stages / v {
+            return Vec::new();
+        }
         let m = micro_batches;
         let fwd = |mb| Op {
             kind: OpKind::Forward,
@@ -158,6 +166,9 @@ impl Schedule {
     /// 1F1B gives `min(P - k, M)`, GPipe gives `M`.
     pub fn peak_in_flight(&self, stages: usize, micro_batches: usize) -> Vec<usize> {
         let v = self.virtual_stages();
+        if v == 0 || stages % v != 0 {
+            return vec![0; stages];
+        }
         let devices = self.devices(stages);
         let mut peaks = vec![0; stages];
         for device in 0..devices {
@@ -212,6 +223,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn invalid_inputs_give_empty_orders_not_panics() {
+        let inter = |v| Schedule::Interleaved { virtual_stages: v };
+        assert!(inter(0).device_order(4, 4, 0).is_empty());
+        assert!(inter(3).device_order(4, 4, 0).is_empty());
+        assert!(Schedule::OneFOneB.device_order(4, 4, 4).is_empty());
+        assert!(Schedule::GPipe.device_order(0, 4, 0).is_empty());
+        assert!(Schedule::OneFOneB.device_order(4, 0, 0).is_empty());
+        assert_eq!(inter(0).peak_in_flight(4, 4), vec![0; 4]);
     }
 
     #[test]

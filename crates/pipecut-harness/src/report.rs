@@ -185,9 +185,10 @@ pub fn problem_markdown(p: &ProblemResult) -> String {
 }
 
 impl Report {
-    /// The Markdown report: summary table, gains per problem, skipped
-    /// combinations.
-    pub fn to_markdown(&self) -> String {
+    /// The head of the Markdown report: counts, definitions and the
+    /// per-algorithm table (mean / p95 / max gaps, how often optimal, how
+    /// often better than the default).
+    pub fn summary_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# pipecut harness: suite `{}`\n", self.suite);
         let fallbacks = self
@@ -235,6 +236,13 @@ impl Report {
                     .map_or("-".into(), |t| format!("{} / {}", num(t.mean), num(t.max))),
             );
         }
+        out
+    }
+
+    /// The Markdown report: [`Report::summary_markdown`], then the gain of
+    /// every algorithm on every problem, then the rejected combinations.
+    pub fn to_markdown(&self) -> String {
+        let mut out = self.summary_markdown();
         out.push_str("\n## Gain over the default per problem\n\n");
         let _ = write!(out, "| problem | default | default step |");
         for a in &self.algorithms {
