@@ -151,7 +151,11 @@ impl Exact {
             let mid = f64::from_bits(lb + (hb - lb) / 2);
             let outcome = prober.probe(mid);
             if outcome.feasible {
-                hi = prober.bottleneck(&prober.latest());
+                // The partition meets `mid`, so its bottleneck is <= mid < hi;
+                // the `min` only guards termination.
+                let achieved = prober.bottleneck(&prober.latest());
+                debug_assert!(achieved <= mid);
+                hi = achieved.min(mid);
             } else {
                 let above = f64::from_bits(mid.to_bits() + 1);
                 lo = outcome.next_value.max(above).min(hi);

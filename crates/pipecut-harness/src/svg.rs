@@ -8,10 +8,11 @@ use std::fmt::Write as _;
 use crate::report::Report;
 use crate::runner::RunState;
 
-/// Tableau-10: distinct, print-friendly, colour-blind tolerable.
-const PALETTE: [&str; 10] = [
+/// Tableau-10 plus two darker tones, so that the twelve registry
+/// algorithms get distinct colours.
+const PALETTE: [&str; 12] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac",
+    "#9c755f", "#bab0ac", "#1b3a5c", "#7a5c00",
 ];
 
 fn color(i: usize) -> &'static str {
@@ -182,10 +183,20 @@ fn empty_chart(title: &str, why: &str) -> String {
     svg.finish()
 }
 
-/// Mean throughput gain over the default per model and algorithm: grouped bars.
+/// `#rrggbb` between white (`t = 0`) and `to` (`t = 1`).
+fn blend(to: (u8, u8, u8), t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let c = |x: u8| (255.0 + (f64::from(x) - 255.0) * t).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", c(to.0), c(to.1), c(to.2))
+}
+
+/// Mean throughput gain over the default per model and algorithm, as a
+/// heat map (rows: models, columns: algorithms; green faster than the
+/// default, red slower), which stays readable for many models and
+/// algorithms where grouped bars do not.
 pub fn gain_by_model(report: &Report) -> String {
     let title = format!(
-        "Throughput gain over the default per model ({})",
+        "Mean throughput gain over the default per model ({})",
         report.suite
     );
     let mut models: Vec<&str> = Vec::new();
@@ -195,10 +206,8 @@ pub fn gain_by_model(report: &Report) -> String {
             models.push(&p.model);
         }
         for r in &p.results {
-            if let (Some(g), Some(a)) = (
-                r.gain,
-                report.algorithms.iter().position(|a| *a == r.algorithm),
-            ) {
+            let column = report.algorithms.iter().position(|a| *a == r.algorithm);
+            if let (Some(g), Some(a)) = (r.gain.filter(|g| g.is_finite()), column) {
                 let e = sums.entry((p.model.as_str(), a)).or_insert((0.0, 0));
                 e.0 += 100.0 * g;
                 e.1 += 1;
@@ -209,57 +218,67 @@ pub fn gain_by_model(report: &Report) -> String {
         return empty_chart(&title, "no gains: the default and its fallback both failed");
     }
     let mean = |m: &str, a: usize| sums.get(&(m, a)).map(|(s, n)| s / *n as f64);
-    let values: Vec<f64> = sums.values().map(|(s, n)| s / *n as f64).collect();
-    let lo = values.iter().copied().fold(0.0, f64::min);
-    let hi = values.iter().copied().fold(0.0, f64::max);
-    let ticks = nice_ticks(lo, hi.max(lo + 1.0), 6);
-    let algos = report.algorithms.len();
-    let bar = 10.0;
-    let group = algos as f64 * bar + 16.0;
-    let (left, top, plot_h, bottom) = (70.0, 40.0, 320.0, 130.0);
-    let legend_w = 170.0;
-    let width = left + group * models.len() as f64 + 20.0 + legend_w;
-    let mut svg = Svg::new(width.max(640.0), top + plot_h + bottom);
-    let x_end = left + group * models.len() as f64;
-    let axis = Axis {
-        lo: ticks[0],
-        hi: ticks[ticks.len() - 1],
-        p0: top + plot_h,
-        p1: top,
-        log: false,
-    };
-    svg.text(svg.width / 2.0, 22.0, 15.0, "middle", 0.0, &title);
-    y_grid(&mut svg, &axis, &ticks, left, x_end, "%");
-    let zero = axis.map(0.0);
-    for (gi, m) in models.iter().enumerate() {
-        let gx = left + gi as f64 * group + 8.0;
-        for a in 0..algos {
-            if let Some(v) = mean(m, a) {
-                let y = axis.map(v);
-                svg.rect(
-                    gx + a as f64 * bar,
-                    y.min(zero),
-                    bar - 1.0,
-                    (y - zero).abs(),
-                    color(a),
-                    "",
-                );
+    let scale = sums
+        .values()
+        .map(|(s, n)| (s / *n as f64).abs())
+        .fold(1.0, f64::max);
+    let (cell_w, cell_h) = (78.0, 22.0);
+    let label_w = 7.0 * models.iter().map(|m| m.len()).max().unwrap_or(4) as f64 + 16.0;
+    let (top, header) = (40.0, 110.0);
+    let grid_top = top + header;
+    let width = (label_w + cell_w * report.algorithms.len() as f64 + 20.0).max(480.0);
+    let height = grid_top + cell_h * models.len() as f64 + 50.0;
+    let mut svg = Svg::new(width, height);
+    svg.text(width / 2.0, 22.0, 15.0, "middle", 0.0, &title);
+    for (a, name) in report.algorithms.iter().enumerate() {
+        let x = label_w + cell_w * (a as f64 + 0.5);
+        svg.text(x, grid_top - 8.0, 11.0, "start", -45.0, name);
+    }
+    for (row, m) in models.iter().enumerate() {
+        let y = grid_top + cell_h * row as f64;
+        svg.text(label_w - 8.0, y + cell_h * 0.7, 11.0, "end", 0.0, m);
+        for a in 0..report.algorithms.len() {
+            let x = label_w + cell_w * a as f64;
+            match mean(m, a) {
+                Some(v) => {
+                    let fill = if v >= 0.0 {
+                        blend((46, 125, 50), v / scale)
+                    } else {
+                        blend((198, 40, 40), -v / scale)
+                    };
+                    svg.rect(x, y, cell_w, cell_h, &fill, r##"stroke="#ffffff""##);
+                    let text = format!("{v:+.1}%");
+                    svg.text(
+                        x + cell_w / 2.0,
+                        y + cell_h * 0.7,
+                        11.0,
+                        "middle",
+                        0.0,
+                        &text,
+                    );
+                }
+                None => {
+                    svg.rect(x, y, cell_w, cell_h, "#eeeeee", r##"stroke="#ffffff""##);
+                    svg.text(
+                        x + cell_w / 2.0,
+                        y + cell_h * 0.7,
+                        11.0,
+                        "middle",
+                        0.0,
+                        "n/a",
+                    );
+                }
             }
         }
-        let cx = gx + algos as f64 * bar / 2.0;
-        svg.text(cx, top + plot_h + 14.0, 11.0, "end", -35.0, m);
     }
-    svg.line(left, zero, x_end, zero, "#333", 1.0);
-    svg.line(left, top, left, top + plot_h, "#333", 1.0);
     svg.text(
-        18.0,
-        top + plot_h / 2.0,
-        12.0,
-        "middle",
-        -90.0,
-        "mean gain over default (%)",
+        label_w,
+        height - 18.0,
+        10.0,
+        "start",
+        0.0,
+        "mean over each model's problems of default step time / step time - 1; n/a: never solved",
     );
-    legend(&mut svg, x_end + 20.0, top + 10.0, &report.algorithms);
     svg.finish()
 }
 
@@ -522,6 +541,13 @@ mod tests {
             .iter()
             .enumerate()
             .all(|(i, v)| (v - 0.2 * i as f64).abs() < 1e-12));
+    }
+
+    #[test]
+    fn blend_runs_from_white_to_the_colour() {
+        assert_eq!(blend((46, 125, 50), 0.0), "#ffffff");
+        assert_eq!(blend((46, 125, 50), 1.0), "#2e7d32");
+        assert_eq!(blend((46, 125, 50), 7.0), "#2e7d32");
     }
 
     #[test]

@@ -43,6 +43,20 @@ fn bench(c: &mut Criterion) {
                 bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
             },
         );
+        // The general DP path: a link and unequal speeds.
+        let general = ProblemSpec::new(chain, p)
+            .with_micro_batches(2 * p)
+            .with_link(10.0, 1e6)
+            .with_speeds((0..p).map(|k| 1.0 + (k % 3) as f64 * 0.25).collect())
+            .check()
+            .expect("valid problem");
+        group.bench_with_input(
+            BenchmarkId::new("simulated-link-speeds", format!("N{n}-P{p}")),
+            &general,
+            |bench, problem| {
+                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
+            },
+        );
     }
     group.finish();
 }

@@ -1,6 +1,6 @@
 //! `autopipe`: the AutoPipe search idea driven by the real simulator.
 //!
-//! Differences from [`autopipe-reference`](crate::reference):
+//! Differences from [`autopipe-reference`](mod@crate::reference):
 //! - every candidate is timed by [`pipecut_sim::Simulator`] with the
 //!   problem's own `M`, schedule (GPipe, 1F1B, interleaved), link delays and
 //!   per-stage speeds; the critical stage is the simulator's;
@@ -147,8 +147,8 @@ impl<'a> Tables<'a> {
                         best = best.min(a.max(self.time(k, j, i)));
                     }
                 }
-                for j in cross..i {
-                    if envelope[j] >= best {
+                for (j, &floor) in envelope.iter().enumerate().take(i).skip(cross) {
+                    if floor >= best {
                         break;
                     }
                     let a = self.pre[(q - 1) * w + j];
@@ -170,9 +170,9 @@ impl<'a> Tables<'a> {
             let k = p - q;
             // envelope[e] = min of suf[q-1][0..=e].
             let mut run = f64::INFINITY;
-            for e in 0..=n {
+            for (e, slot) in envelope.iter_mut().enumerate() {
                 run = run.min(self.suf[(q - 1) * w + e]);
-                envelope[e] = run;
+                *slot = run;
             }
             let hi = n - (q - 1) + 1;
             for i in (0..=n - q).rev() {
@@ -284,15 +284,15 @@ fn memory_infeasible(problem: &Problem, prefix: &Prefix, cap: u64) -> pipecut_co
     let in_flight = problem.peak_in_flight();
     let mut reach = vec![false; n + 1];
     reach[0] = true;
-    for k in 0..p {
+    for (k, &held) in in_flight.iter().enumerate() {
         let max_end = n - (p - k - 1);
         let mut next = vec![false; n + 1];
         for s in (0..max_end).filter(|&s| reach[s]) {
-            for e in s + 1..=max_end {
-                if prefix.stage_memory(in_flight[k], s, e) > cap {
+            for (e, slot) in next.iter_mut().enumerate().take(max_end + 1).skip(s + 1) {
+                if prefix.stage_memory(held, s, e) > cap {
                     break;
                 }
-                next[e] = true;
+                *slot = true;
             }
         }
         let placed = if k + 1 == p {
@@ -376,7 +376,8 @@ fn start<'a>(
         }
     }
     // Interleaved only from here. Uniform per-stage caps from cap down to
-    // cap / INTERLEAVED_CAP_GRID (cap / v alone would already be sufficient).
+    // cap / INTERLEAVED_CAP_GRID (a per-stage cap <= capacity / v always
+    // gives a fitting device, so the low steps are safe bets).
     let note = Some(format!(
         "interleaved chunks share a device: the start was searched with tightened per-stage memory caps (capacity {cap})"
     ));
@@ -412,7 +413,9 @@ fn start<'a>(
 /// Steps of the uniform per-stage cap grid for interleaved schedules.
 pub const INTERLEAVED_CAP_GRID: usize = 16;
 
-/// Most partitions [`enumerate_fitting`] walks through.
+/// Interleaved schedules with a memory capacity: when the cap searches find
+/// no fitting start, problems with at most this many partitions are
+/// enumerated (an exact answer either way).
 pub const ENUMERATION_LIMIT: u64 = 200_000;
 
 /// Enumerates every partition when there are at most [`ENUMERATION_LIMIT`]:
@@ -720,6 +723,24 @@ mod tests {
                 assert_eq!(t.suf, suf);
             }
         }
+    }
+
+    #[test]
+    fn reconstructions_break_ties_towards_the_critical_stage() {
+        // Costs 1, 0, 1 (F + B = 3, 0, 3) in 2 stages: [0][1 2] and [0 1][2]
+        // both have bottleneck 3. The prefix re-split (stages before the
+        // critical one) takes the smallest start, giving its last stage the
+        // middle layer; the suffix re-split (stages after it) takes the
+        // largest end, giving its first stage the middle layer.
+        let problem = ProblemSpec::new(chain(&[1.0, 0.0, 1.0], 0), 2)
+            .check()
+            .unwrap();
+        let prefix = Prefix::new(&problem);
+        let t = Tables::new(&problem, &prefix, None);
+        assert_eq!(t.reconstruct_prefix(3, 2), Some(vec![0, 1]));
+        assert_eq!(t.reconstruct_suffix(0, 2), Some(vec![0, 2]));
+        // Suffix of layers 1..3 in the last stage only.
+        assert_eq!(t.reconstruct_suffix(1, 1), Some(vec![1]));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use pipecut_core::{
 };
 
 use crate::error::HeuristicError;
+use crate::reference::first_true;
 
 /// Builds the plan of a heuristic's partition (timing of the algorithm only).
 pub(crate) fn heuristic_plan(
@@ -185,8 +186,10 @@ pub fn megatron_partition(problem: &Problem) -> std::result::Result<Partition, H
 /// infinite cost there and is always overridden by a feasible one (which
 /// comes later), so only feasible `k` are visited here: same result.
 /// Arithmetic is exact (`u64`); DeepSpeed's float64 agrees whenever the sums
-/// stay below 2^53. `O(N^2 P)` time, like the original. Not exact for the
-/// largest part: see the crate tests.
+/// stay below 2^53. The original scans every `k` (`O(N^2 P)`); here each
+/// state's scan is pruned by bounds that can only skip candidates that lose,
+/// so the choice is the same (a test compares with a literal port). Not
+/// exact for the largest part: see the crate tests.
 pub fn deepspeed_partition(problem: &Problem) -> Partition {
     let weights: Vec<u64> = problem
         .chain()
@@ -211,27 +214,56 @@ pub fn deepspeed_balanced(weights: &[u64], parts: usize) -> Partition {
     let mut dp_min = vec![0u64; (n + 1) * (m + 1)];
     let mut position = vec![0usize; (n + 1) * (m + 1)];
     for i in 1..=n {
-        for j in 1..=i.min(m) {
-            let mut best: Option<u64> = None;
-            let first_k = if j == 1 { 0 } else { j - 1 };
-            let last_k = if j == 1 { 0 } else { i - 1 };
-            for k in first_k..=last_k {
+        // One part: its own sum is both the max and the min (k = 0 only).
+        dp_max[idx(i, 1)] = prefix[i];
+        dp_min[idx(i, 1)] = prefix[i];
+        for j in 2..=i.min(m) {
+            // Candidates k in j-1..i. The prefix 0..k in j-1 parts has a min
+            // part <= W[k] / (j-1) <= its max part, so
+            //   cost(k) >= part - floor(W[k] / (j-1))   (grows as k falls),
+            //   cost(k) >= ceil(W[k] / (j-1)) - part    (grows as k rises).
+            // First the least cost: scan outwards from where the two bounds
+            // cross, each side stopping once its bound reaches the best.
+            // Then DeepSpeed's choice, the largest k of least cost: downwards
+            // from the last k whose second bound still allows it.
+            let parts_before = (j - 1) as u64;
+            let low_bound =
+                |k: usize| (prefix[i] - prefix[k]).saturating_sub(prefix[k] / parts_before);
+            let high_bound = |k: usize| {
+                prefix[k]
+                    .div_ceil(parts_before)
+                    .saturating_sub(prefix[i] - prefix[k])
+            };
+            let cost = |k: usize| {
                 let part = prefix[i] - prefix[k];
-                let (max_sum, min_sum) = if j == 1 {
-                    (part, part)
-                } else {
-                    (
-                        dp_max[idx(k, j - 1)].max(part),
-                        dp_min[idx(k, j - 1)].min(part),
-                    )
-                };
-                let cost = max_sum - min_sum;
-                if best.is_none_or(|b| b >= cost) {
-                    best = Some(cost);
-                    dp_max[idx(i, j)] = max_sum;
-                    dp_min[idx(i, j)] = min_sum;
-                    position[idx(i, j)] = k;
+                let max_sum = dp_max[idx(k, j - 1)].max(part);
+                let min_sum = dp_min[idx(k, j - 1)].min(part);
+                (max_sum - min_sum, max_sum, min_sum)
+            };
+            let cross = first_true(j - 1, i, |k| high_bound(k) >= low_bound(k));
+            let mut least = u64::MAX;
+            for k in cross..i {
+                if high_bound(k) >= least || least == 0 {
+                    break;
                 }
+                least = least.min(cost(k).0);
+            }
+            for k in (j - 1..cross).rev() {
+                if low_bound(k) >= least || least == 0 {
+                    break;
+                }
+                least = least.min(cost(k).0);
+            }
+            let last = first_true(j - 1, i, |k| high_bound(k) > least);
+            let best = (j - 1..last)
+                .rev()
+                .map(|k| (k, cost(k)))
+                .find(|(_, c)| c.0 == least)
+                .map(|(k, (c, max_sum, min_sum))| (c, k, max_sum, min_sum));
+            if let Some((_, k, max_sum, min_sum)) = best {
+                dp_max[idx(i, j)] = max_sum;
+                dp_min[idx(i, j)] = min_sum;
+                position[idx(i, j)] = k;
             }
         }
     }

@@ -71,6 +71,14 @@ pub enum HeuristicError {
         /// Backward entries.
         backward: usize,
     },
+    /// A partition covers a different number of layers than the costs given.
+    #[error("the partition covers {partition} layers but {layers} layer costs were given")]
+    LayerCount {
+        /// Layers the partition covers.
+        partition: usize,
+        /// Layer costs given.
+        layers: usize,
+    },
     /// autopipe, interleaved schedules with a memory cap: every stage fits on
     /// its own but no device-level fitting start was found (not proven
     /// infeasible).

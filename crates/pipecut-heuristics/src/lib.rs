@@ -5,9 +5,9 @@
 //!
 //! - [`baselines`]: `uniform`, `torchtitan` (its default split with its
 //!   errors), `megatron`, `deepspeed` (the shipped `parameters` method) and
-//!   `greedy`, each a plain function returning a [`Partition`] and a
+//!   `greedy`, each a plain function returning a [`Partition`](pipecut_core::Partition) and a
 //!   [`Partitioner`] struct.
-//! - [`reference`]: `autopipe-reference`, the reference AutoPipe on exact
+//! - [`reference`](mod@reference): `autopipe-reference`, the reference AutoPipe on exact
 //!   integer arithmetic, its timing model and DP.
 //! - [`autopipe`]: `autopipe`, the same search on the real simulator, with
 //!   memory caps and a bounded search.

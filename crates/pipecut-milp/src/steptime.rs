@@ -173,13 +173,12 @@ impl MilpStepTime {
             let speed = problem.speed(k);
             for (out, cost) in [(&mut fwd, 0usize), (&mut bwd, 1)] {
                 let mut e = stair.stage_sum(k, |i| {
-                    speed
-                        * if cost == 0 {
-                            layers[i].forward
-                        } else {
-                            layers[i].backward
-                        }
-                        / scale
+                    let c = if cost == 0 {
+                        layers[i].forward
+                    } else {
+                        layers[i].backward
+                    };
+                    speed * c / scale
                 });
                 let v = model.add_var(0.0, f64::INFINITY, false);
                 e.add_term(v, -1.0);

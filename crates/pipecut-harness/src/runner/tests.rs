@@ -36,6 +36,7 @@ enum Kind {
     Fails,
     Panics,
     Invalid,
+    Misreports,
 }
 
 struct Test(&'static str, Kind);
@@ -101,6 +102,18 @@ impl Partitioner for Test {
                 reason: "`stages` too large for the test".into(),
             }),
             Kind::Panics => panic!("test partitioner panics"),
+            Kind::Misreports => {
+                let mut plan = plan_of(
+                    problem,
+                    (0..p).collect(),
+                    self.0,
+                    Status::Optimal,
+                    Objective::StepTime,
+                );
+                plan.step_time *= 0.5;
+                plan.bottleneck *= 0.5;
+                Ok(plan)
+            }
             Kind::Invalid => {
                 let mut plan = plan_of(
                     problem,
@@ -188,6 +201,27 @@ fn falls_back_to_uniform_when_torchtitan_fails_and_records_failures() {
     assert_eq!(ranked[..2], ["exact", "uniform"]);
     let md = crate::report::problem_markdown(&r);
     assert!(md.contains("| 1 | exact |"), "{md}");
+}
+
+#[test]
+fn plans_are_re_simulated_and_misreports_noted() {
+    let problem = ProblemSpec::new(chain(&[1.0, 2.0, 3.0]), 3)
+        .with_micro_batches(3)
+        .check()
+        .unwrap();
+    let algos = algorithms(&[("liar", Kind::Misreports), ("exact", Kind::BestBottleneck)]);
+    let r = compare("p", "m", &problem, &algos, &RunOptions::default());
+    let liar = r.get("liar").unwrap();
+    let exact = r.get("exact").unwrap();
+    // One layer per stage is the only partition: both must measure the same.
+    assert_eq!(liar.step_time, exact.step_time);
+    assert_eq!(liar.bottleneck, exact.bottleneck);
+    assert!(
+        liar.notes.iter().any(|n| n.contains("re-simulated")),
+        "{:?}",
+        liar.notes
+    );
+    assert!(exact.notes.is_empty());
 }
 
 #[test]
