@@ -14,7 +14,12 @@ use pipecut_core::{Problem, ProblemSpec};
 use pipecut_exact::{optimal_bottleneck, Dp};
 
 fn problem(family: Family, layers: usize, stages: usize) -> Problem {
+    problem_m(family, layers, stages, 1)
+}
+
+fn problem_m(family: Family, layers: usize, stages: usize, micro_batches: usize) -> Problem {
     ProblemSpec::new(generate(family, layers, 42), stages)
+        .with_micro_batches(micro_batches)
         .check()
         .expect("valid synthetic problem")
 }
@@ -59,6 +64,14 @@ fn many_stages(c: &mut Criterion) {
         });
         g.finish();
     }
+    // With M = P the tie-break simulates 2 x 2 P M operations.
+    let p = problem_m(Family::Lognormal, 100_000, 1024, 1024);
+    let mut g = c.benchmark_group("n1e5_p1024_m1024_lognormal");
+    g.sample_size(10);
+    g.bench_function("exact", |b| {
+        b.iter(|| black_box(optimal_bottleneck(black_box(&p)).expect("solves")))
+    });
+    g.finish();
 }
 
 fn dp(c: &mut Criterion) {

@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use pipecut_core::{Error, Objective, Partition, Partitioner, Plan, Problem, SolveInfo, Status};
+use pipecut_core::{
+    Error, Link, Objective, Partition, Partitioner, Plan, Problem, SolveInfo, Status,
+};
 use pipecut_sim::{Simulator, StageTimes};
 
 use crate::dp::Dp;
@@ -37,9 +39,13 @@ use crate::support;
 ///    probes are needed and the answer is the exact optimum, bit-identical to
 ///    the DP's, not an epsilon-approximation.
 /// 5. Among the partitions with that bottleneck, the earliest-cut and the
-///    latest-cut ones are simulated and the smaller step time wins.
+///    latest-cut ones (every optimal partition lies between them, cut by
+///    cut) are simulated and the smaller step time wins, unless that costs
+///    more than [`Exact::max_tie_break_operations`].
 ///
-/// Cost: `O(N)` for the pass plus `O(P log N)` per probe. A link with cut
+/// Cost: `O(N)` for the pass plus `O(P log N)` per probe, and at most 64
+/// probes (typically 8 to 20). Layers that some stage cannot hold alone add
+/// `O(log N)` each where a probe meets them. A link with cut
 /// costs (non-zero transfer time) makes stage time non-monotone in a stage's
 /// extent; then `exact` falls back to [`Dp`] and says so in the plan's notes.
 ///
@@ -62,16 +68,26 @@ use crate::support;
 pub struct Exact {
     /// The DP used when a link's cut costs break monotonicity.
     pub fallback: Dp,
-    /// Simulate the earliest-cut and latest-cut optimal partitions and keep
-    /// the faster (on by default; off returns the latest-cut one).
-    pub simulate_ties: bool,
+    /// When the earliest-cut and latest-cut optimal partitions differ, both
+    /// are simulated (`2 P M` operations each) and the faster is kept, as
+    /// long as `2 P M` is at most this; otherwise, or at 0, the latest-cut one
+    /// is kept without simulating. The default,
+    /// [`Exact::DEFAULT_MAX_TIE_BREAK_OPERATIONS`], keeps the simulations to a
+    /// few milliseconds.
+    pub max_tie_break_operations: usize,
+}
+
+impl Exact {
+    /// Default for [`Exact::max_tie_break_operations`] (`2^17`: e.g. `P = 64`
+    /// with `M` up to 1,024, or `P = 1,024` with `M` up to 64).
+    pub const DEFAULT_MAX_TIE_BREAK_OPERATIONS: usize = 1 << 17;
 }
 
 impl Default for Exact {
     fn default() -> Self {
         Exact {
             fallback: Dp::bottleneck(),
-            simulate_ties: true,
+            max_tie_break_operations: Exact::DEFAULT_MAX_TIE_BREAK_OPERATIONS,
         }
     }
 }
@@ -98,7 +114,8 @@ pub struct BottleneckSolution {
     pub earliest: Partition,
     /// The optimal partition with every cut as late as possible.
     pub latest: Partition,
-    /// Simulated step times of `earliest` and `latest`, when compared.
+    /// Simulated step times of `earliest` and `latest`, when compared (see
+    /// [`Exact::max_tie_break_operations`]).
     pub simulated: Option<(f64, f64)>,
 }
 
@@ -120,23 +137,22 @@ impl Exact {
                 .iter()
                 .any(|l| link.transfer_time(l.output_bytes) != 0.0);
             if charges {
-                return self.via_dp(problem);
+                return self.via_dp(problem, link);
             }
         }
-        let sums = Sums::new(problem, problem.memory_capacity().is_some());
-        let n = sums.len();
-        let total = sums.work[n];
+        let model = StageModel::new(problem);
+        let sums = Sums::new(problem, model.memory());
+        let total = sums.work[sums.len()];
         if !total.is_finite() {
             return Err(ExactError::NonFiniteTotal { total }.into_core(NAME));
         }
-        let model = StageModel::new(problem);
-        let mut prober = Prober::new(&sums, &model);
-
         let (lower_bound, analytic_upper) = bounds(&sums, &model);
+        let mut prober = Prober::new(&sums, &model, lower_bound);
+
         let mut hi = if prober.probe(analytic_upper).feasible {
             prober.bottleneck(&prober.latest())
         } else {
-            // Only a memory cap can make the analytic bound infeasible.
+            // Only a memory cap (or rounding at the bound) makes it infeasible.
             let memory_only = prober.probe(f64::INFINITY);
             if !memory_only.feasible {
                 return Err(support::memory_infeasible(problem));
@@ -168,17 +184,21 @@ impl Exact {
         debug_assert_eq!(prober.bottleneck(&latest), hi);
         debug_assert_eq!(prober.bottleneck(&earliest), hi);
 
-        let (chosen, simulated) = if self.simulate_ties && earliest != latest {
-            let sim = Simulator::new(problem);
-            let step = |starts: &[usize]| -> Result<f64, Error> {
-                let times = stage_times(problem, &sums, &model, starts);
-                Ok(sim.run_times(&times, false).map_err(Error::from)?.step_time)
+        let operations = 2usize
+            .saturating_mul(problem.stages())
+            .saturating_mul(problem.micro_batches());
+        let (chosen, simulated) =
+            if earliest != latest && operations <= self.max_tie_break_operations {
+                let sim = Simulator::new(problem);
+                let step = |starts: &[usize]| -> Result<f64, Error> {
+                    let times = stage_times(problem, &sums, &model, starts);
+                    Ok(sim.run_times(&times, false).map_err(Error::from)?.step_time)
+                };
+                let (e, l) = (step(&earliest)?, step(&latest)?);
+                (if l < e { &latest } else { &earliest }, Some((e, l)))
+            } else {
+                (&latest, None)
             };
-            let (e, l) = (step(&earliest)?, step(&latest)?);
-            (if l < e { &latest } else { &earliest }, Some((e, l)))
-        } else {
-            (&latest, None)
-        };
         Ok(BottleneckSolution {
             partition: Partition::for_problem(chosen.clone(), problem)?,
             value: hi,
@@ -192,9 +212,8 @@ impl Exact {
         })
     }
 
-    fn via_dp(&self, problem: &Problem) -> Result<BottleneckSolution, Error> {
+    fn via_dp(&self, problem: &Problem, link: Link) -> Result<BottleneckSolution, Error> {
         if !self.fallback.accepts(problem) {
-            let link = problem.link().expect("only called with a link");
             return Err(ExactError::FallbackTooLarge {
                 latency: link.latency,
                 bandwidth: link.bandwidth,
@@ -313,6 +332,15 @@ impl Partitioner for Exact {
             notes.push(format!(
                 "several partitions reach the optimal bottleneck; kept the {which}-cut one \
                  (simulated step time: earliest-cut {early}, latest-cut {late})"
+            ));
+        } else if solution.earliest != solution.latest {
+            notes.push(format!(
+                "several partitions reach the optimal bottleneck; kept the latest-cut one \
+                 without simulating (2 P M = {} operations > `max_tie_break_operations` = {})",
+                2usize
+                    .saturating_mul(problem.stages())
+                    .saturating_mul(problem.micro_batches()),
+                self.max_tie_break_operations
             ));
         }
         let info = SolveInfo {

@@ -8,7 +8,8 @@
 //!   over values stages actually take, so the optimum is exact to the last
 //!   bit. Per-stage speeds and memory caps; falls back to the DP when a link
 //!   charges cut costs. Ties between optimal partitions go to the smaller
-//!   simulated step time. [`optimal_bottleneck`] returns the raw
+//!   simulated step time (within [`Exact::max_tie_break_operations`]).
+//!   [`optimal_bottleneck`] returns the raw
 //!   [`BottleneckSolution`] (bounds, probes, earliest/latest-cut optima).
 //! - [`Dp`] (`dp` and `dp-surrogate`): the `O(P N^2)`-time, `O(P N)`-memory
 //!   oracle over (stage, prefix) for the bottleneck and for the surrogate step

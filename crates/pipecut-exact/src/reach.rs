@@ -19,7 +19,7 @@
 //! not one with more) punch holes; the plain greedy would be wrong there, so
 //! they are found with a segment tree and the sets are kept as interval lists.
 
-use pipecut_core::{Layer, Problem};
+use pipecut_core::{Layer, Problem, Schedule};
 
 /// Forward and backward running sums are kept every `CHECKPOINT` layers only;
 /// the tie-break recomputes the exact prefix value at a cut from the nearest
@@ -40,55 +40,112 @@ pub(crate) struct Sums<'a> {
     /// Parameter and activation byte prefixes (empty without a memory cap).
     pub params: Vec<u64>,
     pub acts: Vec<u64>,
+    /// Fewest in-flight micro-batches any single layer tolerates under the
+    /// cap, or the largest in-flight count of any stage when every layer
+    /// tolerates that (`u64::MAX` without a cap).
+    pub min_tolerated: u64,
+}
+
+/// Largest in-flight count `c` with `params + c * acts <= capacity` for one
+/// layer (0 when even its parameters do not fit).
+fn tolerated(capacity: u64, params: u64, acts: u64) -> u64 {
+    if params > capacity {
+        0
+    } else {
+        (capacity - params).checked_div(acts).unwrap_or(u64::MAX)
+    }
+}
+
+/// The running sums of one pass, in `Prefix::new`'s order of additions.
+#[derive(Default)]
+struct Running {
+    forward: f64,
+    backward: f64,
+    work: f64,
+    max_layer: f64,
+}
+
+impl Running {
+    #[inline]
+    fn add(&mut self, l: &Layer) -> f64 {
+        self.forward += l.forward;
+        self.backward += l.backward;
+        let next = self.work + (l.forward + l.backward);
+        let single = next - self.work;
+        if single > self.max_layer {
+            self.max_layer = single;
+        }
+        self.work = next;
+        next
+    }
 }
 
 impl<'a> Sums<'a> {
-    pub fn new(problem: &'a Problem, with_memory: bool) -> Self {
+    /// One pass over the chain; the byte prefixes only under a memory cap,
+    /// given as `(capacity, largest in-flight count of any stage)`.
+    pub fn new(problem: &'a Problem, memory: Option<(u64, u64)>) -> Self {
         let layers = problem.chain().layers();
         let n = layers.len();
         let mut work = Vec::with_capacity(n + 1);
         let mut checkpoints = Vec::with_capacity(n / CHECKPOINT + 1);
-        let (mut f, mut b, mut w) = (0.0f64, 0.0f64, 0.0f64);
-        let mut max_layer = 0.0f64;
-        work.push(w);
-        for (chunk_index, chunk) in layers.chunks(CHECKPOINT).enumerate() {
-            debug_assert_eq!(checkpoints.len(), chunk_index);
-            checkpoints.push((f, b));
-            for l in chunk {
-                f += l.forward;
-                b += l.backward;
-                let next = w + (l.forward + l.backward);
-                let single = next - w;
-                if single > max_layer {
-                    max_layer = single;
-                }
-                w = next;
-                work.push(w);
-            }
-        }
         let (mut params, mut acts) = (Vec::new(), Vec::new());
-        if with_memory {
-            params.reserve(n + 1);
-            acts.reserve(n + 1);
-            let (mut p, mut a) = (0u64, 0u64);
-            params.push(p);
-            acts.push(a);
-            for l in layers {
-                // A checked problem guarantees the totals fit in 64 bits.
-                p += l.param_bytes;
-                a += l.activation_bytes;
+        let mut run = Running::default();
+        work.push(0.0);
+        let mut largest_single = 0u64;
+        match memory {
+            None => {
+                for chunk in layers.chunks(CHECKPOINT) {
+                    checkpoints.push((run.forward, run.backward));
+                    for l in chunk {
+                        work.push(run.add(l));
+                    }
+                }
+            }
+            Some((_, max_in_flight)) => {
+                params.reserve(n + 1);
+                acts.reserve(n + 1);
+                let (mut p, mut a) = (0u64, 0u64);
                 params.push(p);
                 acts.push(a);
+                for chunk in layers.chunks(CHECKPOINT) {
+                    checkpoints.push((run.forward, run.backward));
+                    for l in chunk {
+                        work.push(run.add(l));
+                        // A checked problem guarantees the totals fit in 64 bits.
+                        p += l.param_bytes;
+                        a += l.activation_bytes;
+                        params.push(p);
+                        acts.push(a);
+                        let single = l
+                            .param_bytes
+                            .saturating_add(l.activation_bytes.saturating_mul(max_in_flight));
+                        largest_single = largest_single.max(single);
+                    }
+                }
             }
         }
-        Sums {
+        let mut sums = Sums {
             layers,
             work,
-            max_layer,
+            max_layer: run.max_layer,
             checkpoints,
             params,
             acts,
+            min_tolerated: u64::MAX,
+        };
+        if let Some((capacity, max_in_flight)) = memory {
+            // The exact minimum costs a division per layer: only when some
+            // layer alone does not fit the busiest stage.
+            sums.min_tolerated = if largest_single <= capacity {
+                max_in_flight
+            } else {
+                (0..n)
+                    .map(|i| sums.single_tolerated(Some(capacity), i))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            };
         }
+        sums
     }
 
     pub fn len(&self) -> usize {
@@ -106,6 +163,22 @@ impl<'a> Sums<'a> {
             b += l.backward;
         }
         (f, b)
+    }
+
+    /// Work of layer `i` alone, as a stage time sees it.
+    fn single(&self, i: usize) -> f64 {
+        self.work[i + 1] - self.work[i]
+    }
+
+    /// In-flight micro-batches layer `i` alone tolerates under `capacity`.
+    fn single_tolerated(&self, capacity: Option<u64>, i: usize) -> u64 {
+        capacity.map_or(u64::MAX, |cap| {
+            tolerated(
+                cap,
+                self.params[i + 1] - self.params[i],
+                self.acts[i + 1] - self.acts[i],
+            )
+        })
     }
 
     /// Memory of layers `first..end` with `in_flight` micro-batches, the
@@ -133,11 +206,15 @@ impl StageModel {
             None => vec![1.0; p],
         };
         let capacity = problem.memory_capacity();
-        // In-flight counts only matter under a cap; skip the schedule walk otherwise.
-        let in_flight = if capacity.is_some() {
-            problem.peak_in_flight()
-        } else {
-            vec![0; p]
+        // In-flight counts only matter under a cap. 1F1B and GPipe have closed
+        // forms (the ones `Schedule::peak_in_flight` is tested against), which
+        // spare the `O(P M)` walk of the schedule.
+        let m = problem.micro_batches();
+        let in_flight = match (capacity, problem.schedule()) {
+            (None, _) => vec![0; p],
+            (Some(_), Schedule::OneFOneB) => (0..p).map(|k| (p - k).min(m)).collect(),
+            (Some(_), Schedule::GPipe) => vec![m; p],
+            (Some(_), _) => problem.peak_in_flight(),
         };
         StageModel {
             speed,
@@ -149,82 +226,117 @@ impl StageModel {
     pub fn stages(&self) -> usize {
         self.speed.len()
     }
+
+    /// `(capacity, largest in-flight count)` under a cap, for [`Sums::new`].
+    pub fn memory(&self) -> Option<(u64, u64)> {
+        self.capacity
+            .map(|c| (c, self.in_flight.iter().copied().max().unwrap_or(0) as u64))
+    }
 }
 
-/// Segment tree over single layers: largest work and smallest tolerated
-/// in-flight count, to enumerate the layers that cannot be a stage on their own.
+/// The layers that cannot be a stage on their own (too slow for the stage's
+/// speed at the threshold, or too large for its in-flight count), found fast.
+///
+/// Probes never go below the search's lower bound `LB`, so only layers with
+/// `max_speed * w > LB` can ever be too slow; there are at most
+/// `P * max_speed / min_speed` of them, as each carries more than `1 / P` of
+/// the slowest-stage share of the total. They, and the layers some stage's
+/// in-flight count does not fit, are kept in a sorted list; a segment tree
+/// takes over when that list is long (tight memory caps).
 #[derive(Debug, Clone)]
-struct DeadIndex {
-    size: usize,
-    max_work: Vec<f64>,
-    min_in_flight: Vec<u64>,
+enum DeadIndex {
+    /// `(layer, work, tolerated in-flight)` of every candidate, ascending.
+    List(Vec<(usize, f64, u64)>),
+    /// Max work and min tolerated in-flight over power-of-two ranges.
+    Tree {
+        size: usize,
+        max_work: Vec<f64>,
+        min_tolerated: Vec<u64>,
+    },
 }
 
 impl DeadIndex {
-    fn new(sums: &Sums<'_>, capacity: Option<u64>) -> Self {
+    fn new(sums: &Sums<'_>, model: &StageModel, floor: f64, max_list: usize) -> Self {
+        let capacity = model.capacity;
+        let max_speed = model.speed.iter().copied().fold(0.0, f64::max);
+        let max_in_flight = model.in_flight.iter().copied().max().unwrap_or(0) as u64;
+        let mut list = Vec::new();
+        for i in 0..sums.len() {
+            let w = sums.single(i);
+            let t = sums.single_tolerated(capacity, i);
+            if max_speed * w > floor || t < max_in_flight {
+                list.push((i, w, t));
+                if list.len() > max_list {
+                    return DeadIndex::tree(sums, capacity);
+                }
+            }
+        }
+        DeadIndex::List(list)
+    }
+
+    fn tree(sums: &Sums<'_>, capacity: Option<u64>) -> Self {
         let n = sums.len();
         let size = n.next_power_of_two();
         let mut max_work = vec![0.0f64; 2 * size];
-        let mut min_in_flight = vec![u64::MAX; 2 * size];
+        let mut min_tolerated = vec![u64::MAX; 2 * size];
         for i in 0..n {
-            max_work[size + i] = sums.work[i + 1] - sums.work[i];
-            if let Some(cap) = capacity {
-                let p = sums.params[i + 1] - sums.params[i];
-                let a = sums.acts[i + 1] - sums.acts[i];
-                min_in_flight[size + i] = if p > cap {
-                    0
-                } else if a == 0 {
-                    u64::MAX
-                } else {
-                    (cap - p) / a
-                };
-            }
+            max_work[size + i] = sums.single(i);
+            min_tolerated[size + i] = sums.single_tolerated(capacity, i);
         }
         for v in (1..size).rev() {
             max_work[v] = max_work[2 * v].max(max_work[2 * v + 1]);
-            min_in_flight[v] = min_in_flight[2 * v].min(min_in_flight[2 * v + 1]);
+            min_tolerated[v] = min_tolerated[2 * v].min(min_tolerated[2 * v + 1]);
         }
-        DeadIndex {
+        DeadIndex::Tree {
             size,
             max_work,
-            min_in_flight,
+            min_tolerated,
         }
     }
 
-    fn min_in_flight_all(&self) -> u64 {
-        self.min_in_flight[1]
-    }
-
-    /// Calls `found` for every layer in `first..=last` (ascending) whose work
-    /// times `speed` exceeds `limit` or that tolerates fewer than `in_flight`
-    /// micro-batches.
-    fn for_each_dead(
+    /// Appends to `found` every layer in `first..=last` (ascending) whose
+    /// work times `speed` exceeds `limit` or that tolerates fewer than
+    /// `in_flight` micro-batches.
+    fn find_dead(
         &self,
-        first: usize,
-        last: usize,
-        speed: f64,
-        limit: f64,
-        in_flight: u64,
+        (first, last): (usize, usize),
+        (speed, limit, in_flight): (f64, f64, u64),
         stack: &mut Vec<(usize, usize, usize)>,
-        mut found: impl FnMut(usize),
+        found: &mut Vec<usize>,
     ) {
-        stack.clear();
-        stack.push((1, 0, self.size - 1));
-        while let Some((v, lo, hi)) = stack.pop() {
-            if hi < first || lo > last {
-                continue;
+        match self {
+            DeadIndex::List(list) => {
+                let from = list.partition_point(|&(i, _, _)| i < first);
+                for &(i, w, t) in list[from..].iter().take_while(|&&(i, _, _)| i <= last) {
+                    if speed * w > limit || t < in_flight {
+                        found.push(i);
+                    }
+                }
             }
-            if speed * self.max_work[v] <= limit && self.min_in_flight[v] >= in_flight {
-                continue;
+            DeadIndex::Tree {
+                size,
+                max_work,
+                min_tolerated,
+            } => {
+                stack.clear();
+                stack.push((1, 0, size - 1));
+                while let Some((v, lo, hi)) = stack.pop() {
+                    if hi < first || lo > last {
+                        continue;
+                    }
+                    if speed * max_work[v] <= limit && min_tolerated[v] >= in_flight {
+                        continue;
+                    }
+                    if lo == hi {
+                        found.push(lo);
+                        continue;
+                    }
+                    let mid = lo + (hi - lo) / 2;
+                    // Right child first so that the left one pops first.
+                    stack.push((2 * v + 1, mid + 1, hi));
+                    stack.push((2 * v, lo, mid));
+                }
             }
-            if lo == hi {
-                found(lo);
-                continue;
-            }
-            let mid = lo + (hi - lo) / 2;
-            // Right child first so that the left one pops first (ascending order).
-            stack.push((2 * v + 1, mid + 1, hi));
-            stack.push((2 * v, lo, mid));
         }
     }
 }
@@ -256,10 +368,15 @@ pub(crate) struct Prober<'s, 'a> {
     pub probes: usize,
     /// Threshold of the last probe (what `ivals` describe).
     threshold: f64,
+    /// No probe goes below this (the search's lower bound).
+    floor: f64,
+    /// Longest candidate list before the segment tree takes over.
+    pub max_list: usize,
 }
 
 impl<'s, 'a> Prober<'s, 'a> {
-    pub fn new(sums: &'s Sums<'a>, model: &'s StageModel) -> Self {
+    /// A prober whose thresholds will all be at least `floor`.
+    pub fn new(sums: &'s Sums<'a>, model: &'s StageModel, floor: f64) -> Self {
         let p = model.stages();
         Prober {
             sums,
@@ -272,6 +389,8 @@ impl<'s, 'a> Prober<'s, 'a> {
             dead_buf: Vec::new(),
             probes: 0,
             threshold: f64::NAN,
+            floor,
+            max_list: sums.len() / 16 + 64,
         }
     }
 
@@ -360,6 +479,7 @@ impl<'s, 'a> Prober<'s, 'a> {
 
     /// Runs the probe at `limit`, keeping every `R_k` for reconstruction.
     pub fn probe(&mut self, limit: f64) -> ProbeOutcome {
+        debug_assert!(limit >= self.floor);
         self.probes += 1;
         self.threshold = limit;
         let n = self.sums.len();
@@ -376,14 +496,14 @@ impl<'s, 'a> Prober<'s, 'a> {
             let speed = self.model.speed[k];
             let in_flight = self.model.in_flight[k] as u64;
             let time_dead = speed * self.sums.max_layer > limit;
-            let mem_dead = self.model.capacity.is_some() && {
-                if self.dead.is_none() {
-                    self.dead = Some(DeadIndex::new(self.sums, self.model.capacity));
-                }
-                self.dead.as_ref().expect("built").min_in_flight_all() < in_flight
-            };
+            let mem_dead = self.sums.min_tolerated < in_flight;
             if (time_dead || mem_dead) && self.dead.is_none() {
-                self.dead = Some(DeadIndex::new(self.sums, self.model.capacity));
+                self.dead = Some(DeadIndex::new(
+                    self.sums,
+                    self.model,
+                    self.floor,
+                    self.max_list,
+                ));
             }
             let (src_start, src_end) = (self.off[k], self.off[k + 1]);
             let base = self.ivals.len();
@@ -399,9 +519,7 @@ impl<'s, 'a> Prober<'s, 'a> {
                     let mut stack = std::mem::take(&mut self.stack);
                     let mut found = std::mem::take(&mut self.dead_buf);
                     found.clear();
-                    dead.for_each_dead(l, h, speed, limit, in_flight, &mut stack, |a| {
-                        found.push(a)
-                    });
+                    dead.find_dead((l, h), (speed, limit, in_flight), &mut stack, &mut found);
                     self.dead = Some(dead);
                     self.stack = stack;
                     let mut run_start = l;
@@ -563,7 +681,7 @@ mod tests {
             .check()
             .unwrap();
         let prefix = Prefix::new(&problem);
-        let sums = Sums::new(&problem, true);
+        let sums = Sums::new(&problem, Some((1 << 40, 3)));
         assert_eq!(prefix.work, sums.work);
         assert_eq!(prefix.params, sums.params);
         assert_eq!(prefix.activations, sums.acts);
@@ -593,12 +711,72 @@ mod tests {
             .with_speeds(vec![1.0, 10.0, 1.0])
             .check()
             .unwrap();
-        let sums = Sums::new(&problem, false);
         let model = StageModel::new(&problem);
-        let mut prober = Prober::new(&sums, &model);
+        let sums = Sums::new(&problem, model.memory());
+        let mut prober = Prober::new(&sums, &model, 0.0);
         assert!(prober.probe(10.0).feasible);
         assert_eq!(prober.latest(), vec![0, 1, 2]);
         assert_eq!(prober.earliest(), vec![0, 1, 2]);
         assert!(!prober.probe(9.99).feasible);
+    }
+
+    /// The list and the tree find the same dead layers, so the probe's
+    /// reachable sets agree on problems with speeds and tight caps.
+    #[test]
+    fn candidate_list_and_tree_agree() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let (mut with_index, mut with_holes) = (0, 0);
+        for case in 0..200 {
+            let n = 5 + case % 60;
+            let p = 1 + case % n.min(17);
+            let layers: Vec<Layer> = (0..n)
+                .map(|i| {
+                    let c = (next() * 4.0).exp();
+                    Layer::new(format!("l{i}"), c, c).with_bytes(
+                        (next() * 50.0) as u64,
+                        (next() * 9.0) as u64,
+                        0,
+                    )
+                })
+                .collect();
+            let speeds = (0..p).map(|_| 0.25 + next() * 3.0).collect();
+            let problem = ProblemSpec::new(Chain::new("c", "s", layers).unwrap(), p)
+                .with_micro_batches(1 + case % 7)
+                .with_speeds(speeds)
+                .with_memory_capacity(60 + (next() * 200.0) as u64)
+                .check()
+                .unwrap();
+            let model = StageModel::new(&problem);
+            let sums = Sums::new(&problem, model.memory());
+            assert_eq!(model.in_flight, problem.peak_in_flight());
+            let mut list = Prober::new(&sums, &model, 0.0);
+            let mut tree = Prober::new(&sums, &model, 0.0);
+            tree.max_list = 0;
+            let total = sums.work[n];
+            for step in 0..=40 {
+                let limit = total * step as f64 / 40.0;
+                let (a, b) = (list.probe(limit), tree.probe(limit));
+                assert!(matches!(list.dead, Some(DeadIndex::List(_)) | None));
+                assert!(matches!(tree.dead, Some(DeadIndex::Tree { .. }) | None));
+                assert_eq!(a.feasible, b.feasible);
+                assert_eq!(a.next_value, b.next_value);
+                assert_eq!(list.ivals, tree.ivals);
+                with_index += usize::from(tree.dead.is_some());
+                with_holes += usize::from(list.ivals.len() > list.off.len() - 1);
+                if a.feasible {
+                    assert_eq!(list.latest(), tree.latest());
+                    assert_eq!(list.earliest(), tree.earliest());
+                }
+            }
+        }
+        // The cases do exercise dead layers and reachable sets with holes.
+        assert!(with_index > 1000, "{with_index}");
+        assert!(with_holes > 100, "{with_holes}");
     }
 }

@@ -28,9 +28,9 @@ pub(crate) fn check_memory_model(problem: &Problem, algorithm: &str) -> Result<(
 /// the first stage that cannot be placed. Call only when that is known.
 pub(crate) fn memory_infeasible(problem: &Problem) -> Error {
     let capacity = problem.memory_capacity().unwrap_or(u64::MAX);
-    let sums = Sums::new(problem, true);
     let model = StageModel::new(problem);
-    let mut prober = Prober::new(&sums, &model);
+    let sums = Sums::new(problem, model.memory());
+    let mut prober = Prober::new(&sums, &model, 0.0);
     let outcome = prober.probe(f64::INFINITY);
     let (stage, required) = if outcome.feasible {
         // Not expected: the caller saw no feasible partition. Report the

@@ -189,9 +189,9 @@ proptest! {
             // Every optimal partition lies between the earliest and latest cuts.
             for (starts, value, _) in &b.feasible {
                 if *value == best {
-                    for k in 0..starts.len() {
-                        prop_assert!(exact.earliest.starts()[k] <= starts[k]);
-                        prop_assert!(starts[k] <= exact.latest.starts()[k]);
+                    for (k, &start) in starts.iter().enumerate() {
+                        prop_assert!(exact.earliest.starts()[k] <= start);
+                        prop_assert!(start <= exact.latest.starts()[k]);
                     }
                 }
             }
@@ -442,4 +442,43 @@ fn tie_break_prefers_the_faster_simulated_partition() {
     assert_eq!(early, sim(&s.earliest));
     assert_eq!(late, sim(&s.latest));
     assert_eq!(sim(&s.partition), early.min(late));
+
+    // Past the operation budget the latest-cut optimum is kept unsimulated.
+    let cheap = Exact {
+        max_tie_break_operations: 2 * 4 * 8 - 1,
+        ..Exact::default()
+    };
+    let s = cheap.solution(&problem).unwrap();
+    assert_eq!(s.simulated, None);
+    assert_eq!(s.partition, s.latest);
+    let plan = cheap.solve(&problem).unwrap();
+    assert!(plan.notes.iter().any(|n| n.contains("without simulating")));
+}
+
+/// Chains whose length is a multiple of the checkpoint stride (64) once
+/// indexed past the stored checkpoints in the tie-break; equal layers make
+/// many partitions optimal, so the tie-break simulation runs. Every length
+/// around the stride, with and without a memory cap, must solve and agree
+/// with `dp`.
+#[test]
+fn lengths_at_checkpoint_multiples_solve() {
+    for (n, stages) in [
+        (63, 16),
+        (64, 15),
+        (64, 7),
+        (65, 16),
+        (128, 15),
+        (129, 16),
+        (192, 13),
+    ] {
+        for cap in [None, Some(u64::MAX / 4)] {
+            let chain = uniform(n);
+            let mut spec = ProblemSpec::new(chain, stages).with_micro_batches(64);
+            spec.memory_capacity = cap;
+            let problem = spec.check().unwrap();
+            let exact = Exact::default().solve(&problem).unwrap();
+            let dp = Dp::bottleneck().solve(&problem).unwrap();
+            assert_eq!(exact.bottleneck, dp.bottleneck, "n = {n}, cap = {cap:?}");
+        }
+    }
 }

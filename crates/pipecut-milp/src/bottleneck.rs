@@ -128,9 +128,14 @@ impl MilpBottleneck {
             }
         };
         notes.push(format!(
-            "{} of {} staircase cells free after probe fixing",
+            "{} of {} staircase cells free ({})",
             win.free_cells(),
-            n * (p - 1)
+            n * (p - 1),
+            if opts.probe_fixing {
+                "probe fixing"
+            } else {
+                "no probe fixing"
+            }
         ));
 
         let mut model = LinearModel::default();

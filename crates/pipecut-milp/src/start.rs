@@ -44,9 +44,9 @@ pub(crate) fn bottleneck_dp(
     // best[k][j]: stages 0..=k cover layers 0..j.
     let mut best = vec![vec![f64::INFINITY; n + 1]; p];
     let mut arg = vec![vec![0usize; n + 1]; p];
-    for j in 1..=n - (p - 1) {
+    for (j, cell) in best[0].iter_mut().enumerate().take(n - (p - 1) + 1).skip(1) {
         if fits(0, 0, j) {
-            best[0][j] = stage_time(0, 0, j);
+            *cell = stage_time(0, 0, j);
         }
     }
     for k in 1..p {

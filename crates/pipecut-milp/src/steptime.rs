@@ -156,9 +156,14 @@ impl MilpStepTime {
             }
         };
         notes.push(format!(
-            "{} of {} staircase cells free after probe fixing",
+            "{} of {} staircase cells free ({})",
             win.free_cells(),
-            n * (p - 1)
+            n * (p - 1),
+            if opts.probe_fixing {
+                "probe fixing"
+            } else {
+                "no probe fixing"
+            }
         ));
 
         let mut model = LinearModel::default();
