@@ -11,7 +11,7 @@ use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
 use crate::error::MilpError;
 use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
 use crate::staircase::{windows, Staircase, Windows};
-use crate::start::{best_start, bottleneck_dp, Goal};
+use crate::start::{best_start, least_bottleneck, Goal};
 
 /// Exact minimum bottleneck `max_k t_k` by a staircase MILP, with memory caps
 /// (device memory summed over its chunks when interleaved), cut costs and
@@ -89,9 +89,9 @@ impl MilpBottleneck {
             problem,
             &prefix,
             Goal::Bottleneck,
-            opts.warm_start.as_ref(),
+            opts,
             &self.seeds.0,
-            opts.default_starts,
+            opts.time_limit.map(|l| started + l),
             &mut notes,
         );
         if let Some(i) = &inc {
@@ -141,10 +141,7 @@ impl MilpBottleneck {
         let mut model = LinearModel::default();
         let stair = Staircase::build(&mut model, n, p, &win);
         let lower = if opts.bound_cut {
-            bottleneck_dp(problem, &prefix, |k, i, j| {
-                prefix.stage_time(problem.speed(k), i, j)
-            })
-            .map_or(0.0, |(_, v)| v / scale * (1.0 - 1e-9))
+            least_bottleneck(problem, &prefix, true).map_or(0.0, |v| v / scale * (1.0 - 1e-9))
         } else {
             0.0
         };

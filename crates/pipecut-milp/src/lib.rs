@@ -23,9 +23,12 @@
 //! `u[i][k-1] - u[i][k] = 1` and cut `k` falls before layer `i` when
 //! `u[i][k] - u[i-1][k] = 1`, so loads, memory and cut costs are linear.
 //!
-//! **Every solve** is warm-started from the best of: the caller's warm start,
-//! the seed partitioners (`with_seed`), a local `O(P N^2)` bottleneck DP and
-//! (for the step time) a simulated boundary-move descent. The incumbent is
+//! **Every solve** is warm-started from the best (fitting the memory) of: the
+//! caller's warm start, the caller's seed partitioners (`with_seed`),
+//! `pipecut-exact`'s `exact`, `pipecut-heuristics`' `autopipe` (step time
+//! only), a local `O(P N^2)` bottleneck DP when `exact` fails, the uniform
+//! split, and for the step time a simulated boundary-move descent from the
+//! best of them (`MilpOptions::default_starts` turns the built-in ones off). The incumbent is
 //! passed to the backend as a starting solution, caps the objective, and fixes
 //! every staircase cell outside the stage-start windows that greedy probes
 //! allow for any solution at least as good (`probe_fixing`). MIP gap 0, one

@@ -7,8 +7,15 @@
 //! boundary-move descent for the step time. The best candidate that fits the
 //! memory capacity wins.
 
+use std::time::Instant;
+
 use pipecut_core::{evaluate_with, Partition, Partitioner, Prefix, Problem};
 use pipecut_sim::Simulator;
+
+use crate::options::MilpOptions;
+
+/// Largest `P N^2` the local DP runs for.
+const LOCAL_DP_MAX_CELLS: u128 = 50_000_000;
 
 /// What a candidate is worth under one objective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +83,33 @@ pub(crate) fn bottleneck_dp(
     Partition::new(starts, n).ok().map(|part| (part, value))
 }
 
+/// The least bottleneck over partitions whose stages each fit the memory on
+/// their own (a lower bound for both models), with or without the cut costs:
+/// the local DP when `P N^2` is small, else `pipecut-exact`'s `exact` on the
+/// same problem (without its link when `with_comm` is false).
+pub(crate) fn least_bottleneck(problem: &Problem, prefix: &Prefix, with_comm: bool) -> Option<f64> {
+    let (n, p) = (problem.layers() as u128, problem.stages() as u128);
+    if p * n * n <= LOCAL_DP_MAX_CELLS {
+        return bottleneck_dp(problem, prefix, |k, i, j| {
+            if with_comm {
+                prefix.stage_time(problem.speed(k), i, j)
+            } else {
+                problem.speed(k) * prefix.work(i, j)
+            }
+        })
+        .map(|(_, v)| v);
+    }
+    let mut spec = problem.spec().clone();
+    if !with_comm {
+        spec.link = None;
+    }
+    // `exact` proves its optimum; without a proof there is no bound.
+    let plan = pipecut_exact::Exact::default()
+        .solve(&spec.check().ok()?)
+        .ok()?;
+    (plan.status == pipecut_core::Status::Optimal).then_some(plan.bottleneck)
+}
+
 /// Layer counts as equal as possible, the first `N mod P` stages one larger.
 pub(crate) fn uniform(problem: &Problem) -> Option<Partition> {
     let (n, p) = (problem.layers(), problem.stages());
@@ -105,7 +139,8 @@ pub(crate) fn value_of(
 }
 
 /// Best-improvement descent on the simulated step time, moving one stage
-/// boundary by one layer at a time (at most `rounds` moves).
+/// boundary by one layer at a time (at most `rounds` moves, none after
+/// `deadline`).
 pub(crate) fn descend(
     problem: &Problem,
     prefix: &Prefix,
@@ -113,9 +148,13 @@ pub(crate) fn descend(
     start: Partition,
     start_value: f64,
     rounds: usize,
+    deadline: Option<Instant>,
 ) -> (Partition, f64) {
     let (mut cur, mut cur_value) = (start, start_value);
     for _ in 0..rounds {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
         let mut best: Option<(Partition, f64)> = None;
         let starts = cur.starts().to_vec();
         for k in 1..starts.len() {
@@ -149,11 +188,14 @@ pub(crate) fn best_start(
     problem: &Problem,
     prefix: &Prefix,
     goal: Goal,
-    warm: Option<&Partition>,
+    options: &MilpOptions,
     seeds: &[Box<dyn Partitioner>],
-    default_starts: bool,
+    deadline: Option<Instant>,
     notes: &mut Vec<String>,
 ) -> Option<Incumbent> {
+    let warm = options.warm_start.as_ref();
+    let default_starts = options.default_starts;
+    let expired = || deadline.is_some_and(|d| Instant::now() >= d);
     let sim = Simulator::new(problem);
     let mut best: Option<Incumbent> = None;
     let offer = |partition: Partition, source: String, best: &mut Option<Incumbent>| {
@@ -170,12 +212,19 @@ pub(crate) fn best_start(
     if let Some(w) = warm {
         offer(w.clone(), "the given warm start".into(), &mut best);
     }
+    // True when the seed produced a partition (fitting or not).
     let mut try_seed = |seed: &dyn Partitioner, best: &mut Option<Incumbent>| match seed
         .solve(problem)
         .and_then(|plan| plan.partition())
     {
-        Ok(part) => offer(part, format!("`{}`", seed.name()), best),
-        Err(e) => notes.push(format!("warm-start seed `{}` failed: {e}", seed.name())),
+        Ok(part) => {
+            offer(part, format!("`{}`", seed.name()), best);
+            true
+        }
+        Err(e) => {
+            notes.push(format!("warm-start seed `{}` failed: {e}", seed.name()));
+            false
+        }
     };
     for seed in seeds {
         try_seed(seed.as_ref(), &mut best);
@@ -183,15 +232,19 @@ pub(crate) fn best_start(
     if !default_starts {
         return best;
     }
-    try_seed(&pipecut_exact::Exact::default(), &mut best);
-    if goal == Goal::StepTime {
+    let exact_ran = try_seed(&pipecut_exact::Exact::default(), &mut best);
+    if goal == Goal::StepTime && !expired() {
         try_seed(&pipecut_heuristics::AutoPipe::default(), &mut best);
     }
-    let dp = bottleneck_dp(problem, prefix, |k, i, j| {
-        prefix.stage_time(problem.speed(k), i, j)
-    });
-    if let Some((part, _)) = &dp {
-        offer(part.clone(), "the local bottleneck DP".into(), &mut best);
+    // The local DP only backs up `exact` (it is O(P N^2)).
+    let (n, p) = (problem.layers() as u128, problem.stages() as u128);
+    if !exact_ran && !expired() && p * n * n <= LOCAL_DP_MAX_CELLS {
+        let dp = bottleneck_dp(problem, prefix, |k, i, j| {
+            prefix.stage_time(problem.speed(k), i, j)
+        });
+        if let Some((part, _)) = dp {
+            offer(part, "the local bottleneck DP".into(), &mut best);
+        }
     }
     if let Some(part) = uniform(problem) {
         offer(part, "the uniform split".into(), &mut best);
@@ -205,6 +258,7 @@ pub(crate) fn best_start(
                 b.partition,
                 b.value,
                 4 * problem.layers(),
+                deadline,
             );
             if value < b.value {
                 best = Some(Incumbent {

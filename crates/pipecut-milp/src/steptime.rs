@@ -15,7 +15,7 @@ use crate::bottleneck::add_memory_rows;
 use crate::error::MilpError;
 use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
 use crate::staircase::{windows, Staircase, Windows};
-use crate::start::{best_start, bottleneck_dp, Goal};
+use crate::start::{best_start, least_bottleneck, Goal};
 
 /// Exact minimum simulated step time by a MILP over the staircase assignment
 /// and one start-time variable per operation, for the problem's schedule
@@ -115,9 +115,9 @@ impl MilpStepTime {
             problem,
             &prefix,
             Goal::StepTime,
-            opts.warm_start.as_ref(),
+            opts,
             &self.seeds.0,
-            opts.default_starts,
+            opts.time_limit.map(|l| started + l),
             &mut notes,
         );
         if let Some(i) = &inc {
@@ -279,9 +279,7 @@ impl MilpStepTime {
         }
         if opts.bound_cut {
             // Step time >= M * max_k compute_k >= M * (least compute bottleneck).
-            if let Some((_, b)) = bottleneck_dp(problem, &prefix, |k, i, j| {
-                problem.speed(k) * prefix.work(i, j)
-            }) {
+            if let Some(b) = least_bottleneck(problem, &prefix, false) {
                 let lower = m as f64 * b / scale * (1.0 - 1e-9);
                 model.vars[c].lower = lower.min(model.vars[c].upper);
             }
