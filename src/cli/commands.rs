@@ -516,7 +516,7 @@ impl HarnessCmd {
         let written = report
             .write(&self.out, &formats)
             .map_err(|e| CliError::Input(e.to_string()))?;
-        let mut text = report.to_markdown(); // TODO-LEAD summary only
+        let mut text = report.summary_markdown();
         text.push_str(&format!(
             "\n{} problems ({} skipped) in {:.1} s; wrote {}\n",
             report.problems.len(),
