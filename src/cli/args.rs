@@ -163,9 +163,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         "tib" => 1024.0f64.powi(4),
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unknown byte suffix `{other}` in `{text}` (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
-        )),
+        ))
+        }
     };
     let value: f64 = num
         .trim()
