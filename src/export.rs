@@ -134,11 +134,12 @@ pub fn fmt_time(t: f64) -> String {
     }
 }
 
-fn layer_span(names: &[String]) -> String {
+/// `first .. last (count)` for a run of layer names, or the one name.
+pub fn layer_span<S: AsRef<str>>(names: &[S]) -> String {
     match names {
         [] => String::new(),
-        [one] => one.clone(),
-        [first, .., last] => format!("{first} .. {last} ({})", names.len()),
+        [one] => one.as_ref().to_string(),
+        [first, .., last] => format!("{} .. {} ({})", first.as_ref(), last.as_ref(), names.len()),
     }
 }
 

@@ -147,6 +147,25 @@ impl ScheduleArgs {
     }
 }
 
+/// A whole problem: the chain, the stage count and how the pipeline runs.
+#[derive(Debug, Args, Clone)]
+pub struct ProblemArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Number of pipeline stages P (for interleaved: devices x virtual stages).
+    #[arg(long, short = 'p', value_name = "P")]
+    pub stages: usize,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+}
+
+impl ProblemArgs {
+    /// Loads the chain and checks the problem.
+    pub fn problem(&self) -> Result<Problem, CliError> {
+        self.schedule.problem(self.chain.chain()?, self.stages)
+    }
+}
+
 /// Parses a byte count with an optional decimal or binary suffix.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let t = text.trim();

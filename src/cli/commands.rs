@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use pipecut::core::{Partition, Problem};
-use pipecut::export::{deepspeed_parts, fmt_time, megatron_layout, plan_table, torchtitan_toml};
+use pipecut::export::{
+    deepspeed_parts, fmt_time, layer_span, megatron_layout, plan_table, torchtitan_toml,
+};
 use pipecut::registry::{self, RegistryOptions};
 
-use super::args::{ChainArgs, ScheduleArgs};
+use super::args::{ChainArgs, ProblemArgs, ScheduleArgs};
 use super::{emit, CliError};
 
 /// Options of the solvers that take them.
@@ -71,12 +73,7 @@ pub enum PlanFormat {
 #[derive(Debug, Args)]
 pub struct PlanCmd {
     #[command(flatten)]
-    chain: ChainArgs,
-    /// Number of pipeline stages P (for interleaved: devices x virtual stages).
-    #[arg(long, short = 'p', value_name = "P")]
-    stages: usize,
-    #[command(flatten)]
-    schedule: ScheduleArgs,
+    problem: ProblemArgs,
     /// Partitioning algorithm (see `pipecut algorithms`).
     #[arg(long, short = 'a', default_value = registry::DEFAULT_ALGORITHM)]
     algorithm: String,
@@ -95,8 +92,7 @@ pub struct PlanCmd {
 
 impl PlanCmd {
     pub fn run(self) -> Result<(), CliError> {
-        let chain = self.chain.chain()?;
-        let problem = self.schedule.problem(chain, self.stages)?;
+        let problem = self.problem.problem()?;
         let algorithm = registry::by_name(&self.algorithm, &self.solver.options()?)?;
         let plan = algorithm.solve(&problem)?;
         if let Some(path) = &self.gantt {
@@ -209,7 +205,7 @@ fn simulate_text(problem: &Problem, partition: &Partition) -> Result<String, Cli
     let result = pipecut::sim::simulate(problem, partition, false)?;
     let eval = pipecut::core::evaluate(problem, partition);
     let unit = problem.chain().unit();
-    let names = problem.chain().layers();
+    let layers = problem.chain().layers();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -249,16 +245,11 @@ fn simulate_text(problem: &Problem, partition: &Partition) -> Result<String, Cli
         "stage", "device", "layers", "forward", "backward", "time", "in-flight", "memory bytes"
     );
     for (k, s) in eval.stages.iter().enumerate() {
-        let span = if s.end - s.first == 1 {
-            names[s.first].name.clone()
-        } else {
-            format!(
-                "{} .. {} ({})",
-                names[s.first].name,
-                names[s.end - 1].name,
-                s.end - s.first
-            )
-        };
+        let names: Vec<&str> = layers[s.first..s.end]
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        let span = layer_span(&names);
         let _ = writeln!(
             out,
             "  {:>5}  {:>6}  {:<32}  {:>10}  {:>10}  {:>10}  {:>9}  {:>16}",
@@ -413,12 +404,7 @@ fn select(
 #[derive(Debug, Args)]
 pub struct CompareCmd {
     #[command(flatten)]
-    chain: ChainArgs,
-    /// Number of pipeline stages P.
-    #[arg(long, short = 'p', value_name = "P")]
-    stages: usize,
-    #[command(flatten)]
-    schedule: ScheduleArgs,
+    problem: ProblemArgs,
     /// Comma-separated algorithms [default: all].
     #[arg(long, value_delimiter = ',')]
     algorithms: Vec<String>,
@@ -437,9 +423,8 @@ pub struct CompareCmd {
 
 impl CompareCmd {
     pub fn run(self) -> Result<(), CliError> {
-        let chain = self.chain.chain()?;
-        let model = chain.name().to_string();
-        let problem = self.schedule.problem(chain, self.stages)?;
+        let problem = self.problem.problem()?;
+        let model = problem.chain().name().to_string();
         let algorithms = select(&self.algorithms, &self.solver.options()?)?;
         let options = pipecut::harness::RunOptions::default()
             .with_size_cap("milp", self.milp_max_layers)

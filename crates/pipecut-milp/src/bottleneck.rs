@@ -9,7 +9,7 @@ use pipecut_core::{
 
 use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
 use crate::error::MilpError;
-use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
+use crate::options::{milp_partitioner, remaining, status_of, tolerance, MilpOptions, Seeds};
 use crate::staircase::{windows, Staircase, Windows};
 use crate::start::{best_start, least_bottleneck, Goal};
 
@@ -29,53 +29,7 @@ pub struct MilpBottleneck {
     seeds: Seeds,
 }
 
-impl Default for MilpBottleneck {
-    fn default() -> Self {
-        MilpBottleneck::new()
-    }
-}
-
 impl MilpBottleneck {
-    /// Default options: default backend, 10 s, one thread, probe fixing on,
-    /// DP bound cut off.
-    pub fn new() -> Self {
-        MilpBottleneck {
-            options: MilpOptions::new(false),
-            seeds: Seeds::default(),
-        }
-    }
-
-    /// With these options.
-    pub fn with_options(options: MilpOptions) -> Self {
-        MilpBottleneck {
-            options,
-            seeds: Seeds::default(),
-        }
-    }
-
-    /// The current options.
-    pub fn options(&self) -> &MilpOptions {
-        &self.options
-    }
-
-    /// Mutable options.
-    pub fn options_mut(&mut self) -> &mut MilpOptions {
-        &mut self.options
-    }
-
-    /// Sets the backend (checked when solving: a backend not compiled in is
-    /// [`MilpError::BackendNotCompiled`]).
-    pub fn with_backend(mut self, backend: Backend) -> Self {
-        self.options.backend = backend;
-        self
-    }
-
-    /// Adds a partitioner whose plan is a warm-start candidate.
-    pub fn with_seed(mut self, seed: Box<dyn Partitioner>) -> Self {
-        self.seeds.0.push(seed);
-        self
-    }
-
     /// Solves, keeping this crate's typed error.
     pub fn solve_milp(&self, problem: &Problem) -> Result<Plan, MilpError> {
         let started = Instant::now();
@@ -287,37 +241,10 @@ pub(crate) fn add_memory_rows(
     ok
 }
 
-impl Partitioner for MilpBottleneck {
-    fn name(&self) -> &str {
-        "milp"
-    }
-
-    fn description(&self) -> &str {
+milp_partitioner!(
+    MilpBottleneck,
+    name = "milp",
+    bound_cut = false,
+    description =
         "staircase MILP (good_lp): exact minimum bottleneck with memory caps, cut costs and speeds"
-    }
-
-    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
-        self.solve_milp(problem).map_err(|e| e.into_core("milp"))
-    }
-}
-
-impl TimeLimited for MilpBottleneck {
-    fn set_time_limit(&mut self, limit: Option<Duration>) {
-        self.options.time_limit = limit;
-    }
-    fn time_limit(&self) -> Option<Duration> {
-        self.options.time_limit
-    }
-}
-
-impl WarmStartable for MilpBottleneck {
-    fn set_warm_start(&mut self, start: Option<Partition>) {
-        self.options.warm_start = start;
-    }
-}
-
-impl Threaded for MilpBottleneck {
-    fn set_threads(&mut self, threads: usize) {
-        self.options.threads = threads.max(1);
-    }
-}
+);

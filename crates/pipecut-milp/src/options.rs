@@ -113,3 +113,92 @@ impl std::fmt::Debug for Seeds {
             .finish()
     }
 }
+
+/// The options, seeds and capability-trait plumbing shared by the MILP
+/// partitioners: construction, the `Partitioner` impl (delegating to the
+/// type's `solve_milp`) and `TimeLimited`, `WarmStartable`, `Threaded`.
+macro_rules! milp_partitioner {
+    ($ty:ident, name = $name:literal, bound_cut = $cut:expr, description = $desc:literal) => {
+        impl Default for $ty {
+            fn default() -> Self {
+                $ty::new()
+            }
+        }
+
+        impl $ty {
+            /// Default options: default backend, 10 s, one thread, probe
+            /// fixing on; the DP bound cut as [`MilpOptions::new`] sets it
+            /// for this model.
+            pub fn new() -> Self {
+                $ty::with_options(MilpOptions::new($cut))
+            }
+
+            /// With these options.
+            pub fn with_options(options: MilpOptions) -> Self {
+                $ty {
+                    options,
+                    seeds: Seeds::default(),
+                }
+            }
+
+            /// The current options.
+            pub fn options(&self) -> &MilpOptions {
+                &self.options
+            }
+
+            /// Mutable options.
+            pub fn options_mut(&mut self) -> &mut MilpOptions {
+                &mut self.options
+            }
+
+            /// Sets the backend (checked when solving: a backend not compiled
+            /// in is [`MilpError::BackendNotCompiled`]).
+            pub fn with_backend(mut self, backend: Backend) -> Self {
+                self.options.backend = backend;
+                self
+            }
+
+            /// Adds a partitioner whose plan is a warm-start candidate.
+            pub fn with_seed(mut self, seed: Box<dyn Partitioner>) -> Self {
+                self.seeds.0.push(seed);
+                self
+            }
+        }
+
+        impl Partitioner for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn description(&self) -> &str {
+                $desc
+            }
+
+            fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
+                self.solve_milp(problem).map_err(|e| e.into_core($name))
+            }
+        }
+
+        impl TimeLimited for $ty {
+            fn set_time_limit(&mut self, limit: Option<Duration>) {
+                self.options.time_limit = limit;
+            }
+            fn time_limit(&self) -> Option<Duration> {
+                self.options.time_limit
+            }
+        }
+
+        impl WarmStartable for $ty {
+            fn set_warm_start(&mut self, start: Option<Partition>) {
+                self.options.warm_start = start;
+            }
+        }
+
+        impl Threaded for $ty {
+            fn set_threads(&mut self, threads: usize) {
+                self.options.threads = threads.max(1);
+            }
+        }
+    };
+}
+pub(crate) use milp_partitioner;

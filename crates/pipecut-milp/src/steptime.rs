@@ -13,7 +13,7 @@ use pipecut_sim::Simulator;
 use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
 use crate::bottleneck::add_memory_rows;
 use crate::error::MilpError;
-use crate::options::{remaining, status_of, tolerance, MilpOptions, Seeds};
+use crate::options::{milp_partitioner, remaining, status_of, tolerance, MilpOptions, Seeds};
 use crate::staircase::{windows, Staircase, Windows};
 use crate::start::{best_start, least_bottleneck, Goal};
 
@@ -39,12 +39,6 @@ pub struct MilpStepTime {
     seeds: Seeds,
 }
 
-impl Default for MilpStepTime {
-    fn default() -> Self {
-        MilpStepTime::new()
-    }
-}
-
 /// A duration or delay variable, or a known constant zero.
 #[derive(Debug, Clone, Copy)]
 enum Term {
@@ -61,45 +55,6 @@ impl Term {
 }
 
 impl MilpStepTime {
-    /// Default options: default backend, 10 s, one thread, probe fixing and
-    /// the DP bound cut on.
-    pub fn new() -> Self {
-        MilpStepTime {
-            options: MilpOptions::new(true),
-            seeds: Seeds::default(),
-        }
-    }
-
-    /// With these options.
-    pub fn with_options(options: MilpOptions) -> Self {
-        MilpStepTime {
-            options,
-            seeds: Seeds::default(),
-        }
-    }
-
-    /// The current options.
-    pub fn options(&self) -> &MilpOptions {
-        &self.options
-    }
-
-    /// Mutable options.
-    pub fn options_mut(&mut self) -> &mut MilpOptions {
-        &mut self.options
-    }
-
-    /// Sets the backend (checked when solving).
-    pub fn with_backend(mut self, backend: Backend) -> Self {
-        self.options.backend = backend;
-        self
-    }
-
-    /// Adds a partitioner whose plan is a warm-start candidate.
-    pub fn with_seed(mut self, seed: Box<dyn Partitioner>) -> Self {
-        self.seeds.0.push(seed);
-        self
-    }
-
     /// Solves, keeping this crate's typed error.
     pub fn solve_milp(&self, problem: &Problem) -> Result<Plan, MilpError> {
         let started = Instant::now();
@@ -371,38 +326,10 @@ impl MilpStepTime {
     }
 }
 
-impl Partitioner for MilpStepTime {
-    fn name(&self) -> &str {
-        "milp-steptime"
-    }
-
-    fn description(&self) -> &str {
+milp_partitioner!(
+    MilpStepTime,
+    name = "milp-steptime",
+    bound_cut = true,
+    description =
         "MILP over the schedule's fixed operation order: exact minimum simulated step time"
-    }
-
-    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
-        self.solve_milp(problem)
-            .map_err(|e| e.into_core("milp-steptime"))
-    }
-}
-
-impl TimeLimited for MilpStepTime {
-    fn set_time_limit(&mut self, limit: Option<Duration>) {
-        self.options.time_limit = limit;
-    }
-    fn time_limit(&self) -> Option<Duration> {
-        self.options.time_limit
-    }
-}
-
-impl WarmStartable for MilpStepTime {
-    fn set_warm_start(&mut self, start: Option<Partition>) {
-        self.options.warm_start = start;
-    }
-}
-
-impl Threaded for MilpStepTime {
-    fn set_threads(&mut self, threads: usize) {
-        self.options.threads = threads.max(1);
-    }
-}
+);
