@@ -177,6 +177,19 @@ fn records(text: &str) -> Result<Vec<(usize, Record)>, CostError> {
     let mut line = 1;
     while chars.peek().is_some() {
         let start_line = line;
+        // A `#` line is a comment or metadata (`# name: <json>`): taken whole,
+        // so quotes and commas in its JSON string are not CSV syntax.
+        let mut ahead = chars.clone();
+        while ahead.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+        if ahead.peek() == Some(&'#') {
+            let text: String = chars.by_ref().take_while(|c| *c != '\n').collect();
+            line += 1;
+            out.push((
+                start_line,
+                vec![(text.trim_end_matches('\r').to_string(), false)],
+            ));
+            continue;
+        }
         let mut record: Record = Vec::new();
         let mut field = String::new();
         let mut quoted = false;
@@ -268,10 +281,8 @@ fn chain_from_csv_named(text: &str, default_name: &str) -> Result<Chain, CostErr
         let first = &record[0];
         if !first.1 && first.0.trim_start().starts_with('#') {
             if columns.is_none() {
-                // Metadata is a whole line: rejoin what the comma split.
-                let joined: Vec<&str> = record.iter().map(|(t, _)| t.as_str()).collect();
-                let joined = joined.join(",");
-                let body = joined.trim_start().trim_start_matches('#').trim();
+                // `records` keeps a `#` line whole, as one field.
+                let body = first.0.trim_start().trim_start_matches('#').trim();
                 for (key, slot) in [("name:", &mut name), ("unit:", &mut unit)] {
                     if let Some(value) = body.strip_prefix(key) {
                         *slot = serde_json::from_str::<String>(value.trim()).map_err(|e| {

@@ -43,7 +43,7 @@ fn loads_the_recorded_profile_sample() {
         .iter()
         .all(|l| l.output_bytes == 128 * 256 * 4));
     assert_eq!(chain.layers()[6].output_bytes, 4);
-    assert_eq!(chain.layers()[1].forward, 0.00021374);
+    assert_eq!(chain.layers()[1].forward, 0.002057208000223909);
 
     // The CSV version of the same profile, in milliseconds, is the same chain
     // apart from its name (the file stem).
@@ -168,4 +168,20 @@ fn metadata_sets_name_and_unit_and_units_convert() {
     .unwrap();
     assert_eq!(flops.layers()[0].backward, 2e12);
     assert!(chain_to_csv(&flops).contains("a,block,1000000000000,2000000000000,0,0,0"));
+}
+
+/// Found by the CSV round-trip property: a chain name holding CSV syntax
+/// (a comma, quotes) broke the `# name:` line, which must be read whole.
+#[test]
+fn metadata_lines_are_not_csv_syntax() {
+    for name in [",", "a,\"b\"", "\"", "x\ny"] {
+        let chain = pipecut_core::Chain::new(
+            name,
+            "s",
+            vec![pipecut_core::Layer::new("a", 0.5, 1.0).with_kind(LayerKind::Input)],
+        )
+        .unwrap();
+        let back = chain_from_csv(&chain_to_csv(&chain)).unwrap();
+        assert_eq!(back, chain, "name {name:?}");
+    }
 }
