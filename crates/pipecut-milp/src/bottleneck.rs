@@ -10,7 +10,7 @@ use pipecut_core::{
 use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
 use crate::error::MilpError;
 use crate::options::{milp_partitioner, remaining, status_of, tolerance, MilpOptions, Seeds};
-use crate::staircase::{windows, Staircase, Windows};
+use crate::staircase::{fixing_windows, Staircase};
 use crate::start::{best_start, least_bottleneck, Goal};
 
 /// Exact minimum bottleneck `max_k t_k` by a staircase MILP, with memory caps
@@ -65,32 +65,14 @@ impl MilpBottleneck {
         let cap_value = inc
             .as_ref()
             .map_or(f64::INFINITY, |i| i.value * (1.0 + 1e-9) + 1e-12 * scale);
-        let win = if opts.probe_fixing {
-            windows(problem, &prefix, cap_value, capacity)
-        } else {
-            Some(Windows::trivial(n, p))
-        };
-        let win = match win {
-            Some(w) if inc.as_ref().is_none_or(|i| w.contains(&i.partition)) => w,
-            // Rounding could in principle cut the incumbent off; never fix then.
-            Some(_) => Windows::trivial(n, p),
-            None => {
-                return Err(MilpError::Infeasible {
-                    capacity,
-                    reason: "the greedy probes find no stage split that fits",
-                })
-            }
-        };
-        notes.push(format!(
-            "{} of {} staircase cells free ({})",
-            win.free_cells(),
-            n * (p - 1),
-            if opts.probe_fixing {
-                "probe fixing"
-            } else {
-                "no probe fixing"
-            }
-        ));
+        let win = fixing_windows(
+            problem,
+            &prefix,
+            opts.probe_fixing,
+            cap_value,
+            inc.as_ref().map(|i| &i.partition),
+            &mut notes,
+        )?;
 
         let mut model = LinearModel::default();
         let stair = Staircase::build(&mut model, n, p, &win);

@@ -14,6 +14,7 @@
 use pipecut_core::{Partition, Prefix, Problem};
 
 use crate::backend::{LinExpr, LinearModel, Sense};
+use crate::error::MilpError;
 
 /// One cell of the staircase.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -240,6 +241,48 @@ impl Staircase {
         }
         Partition::new(starts, self.n)
     }
+}
+
+/// The windows both models fix their staircase to: the probe windows for
+/// stage times up to `cap_value` when `probe_fixing` is on, else none; never
+/// windows that would cut off the `incumbent`. Notes how many cells stay free.
+pub(crate) fn fixing_windows(
+    problem: &Problem,
+    prefix: &Prefix,
+    probe_fixing: bool,
+    cap_value: f64,
+    incumbent: Option<&Partition>,
+    notes: &mut Vec<String>,
+) -> Result<Windows, MilpError> {
+    let (n, p) = (problem.layers(), problem.stages());
+    let capacity = problem.memory_capacity();
+    let win = if probe_fixing {
+        windows(problem, prefix, cap_value, capacity)
+    } else {
+        Some(Windows::trivial(n, p))
+    };
+    let win = match win {
+        Some(w) if incumbent.is_none_or(|i| w.contains(i)) => w,
+        // Rounding could in principle cut the incumbent off; never fix then.
+        Some(_) => Windows::trivial(n, p),
+        None => {
+            return Err(MilpError::Infeasible {
+                capacity,
+                reason: "the greedy probes find no stage split that fits",
+            })
+        }
+    };
+    notes.push(format!(
+        "{} of {} staircase cells free ({})",
+        win.free_cells(),
+        n * (p - 1),
+        if probe_fixing {
+            "probe fixing"
+        } else {
+            "no probe fixing"
+        }
+    ));
+    Ok(win)
 }
 
 #[cfg(test)]
