@@ -68,6 +68,7 @@
 mod backend;
 mod bottleneck;
 mod error;
+mod finish;
 mod options;
 mod staircase;
 mod start;

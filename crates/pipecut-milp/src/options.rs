@@ -127,8 +127,8 @@ macro_rules! milp_partitioner {
 
         impl $ty {
             /// Default options: default backend, 10 s, one thread, probe
-            /// fixing on; the DP bound cut as [`MilpOptions::new`] sets it
-            /// for this model.
+            /// fixing on; the DP bound cut off for `milp`, on for
+            /// `milp-steptime`.
             pub fn new() -> Self {
                 $ty::with_options(MilpOptions::new($cut))
             }

@@ -5,15 +5,16 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use pipecut_core::{
-    Objective, OpKind, Partition, Partitioner, Plan, Prefix, Problem, SolveInfo, Threaded,
-    TimeLimited, WarmStartable,
+    Objective, OpKind, Partition, Partitioner, Plan, Prefix, Problem, Threaded, TimeLimited,
+    WarmStartable,
 };
 use pipecut_sim::Simulator;
 
-use crate::backend::{self, Backend, LinExpr, LinearModel, Sense, Settings};
+use crate::backend::{Backend, LinExpr, LinearModel, Sense};
 use crate::bottleneck::add_memory_rows;
 use crate::error::MilpError;
-use crate::options::{milp_partitioner, remaining, status_of, tolerance, MilpOptions, Seeds};
+use crate::finish::Finish;
+use crate::options::{milp_partitioner, MilpOptions, Seeds};
 use crate::staircase::{fixing_windows, Staircase};
 use crate::start::{best_start, least_bottleneck, Goal};
 
@@ -244,68 +245,22 @@ impl MilpStepTime {
             model.start = Some(x);
         }
 
-        let limit = opts.time_limit;
-        let settings = Settings {
+        Finish {
+            problem,
+            prefix: &prefix,
+            model: &model,
+            stair: &stair,
+            options: opts,
             backend,
-            time_limit: remaining(limit, started),
-            threads: opts.threads,
-        };
-        let outcome = match backend::solve(&model, settings) {
-            Ok(o) => Some(o),
-            Err(MilpError::NoSolution { .. }) if inc.is_some() => None,
-            Err(MilpError::Infeasible { reason, .. }) => {
-                return Err(MilpError::Infeasible { capacity, reason })
-            }
-            Err(e) => return Err(e),
-        };
-        let mut chosen: Option<(Partition, f64)> = None;
-        if let Some(o) = &outcome {
-            let part = stair.partition(&o.values)?;
-            let eval = pipecut_core::evaluate_with(problem, &prefix, &part);
-            if let (Some(cap), false) = (capacity, eval.fits_memory) {
-                return Err(MilpError::MemoryViolated {
-                    starts: part.starts().to_vec(),
-                    peak: eval.peak_memory_bytes,
-                    capacity: cap,
-                });
-            }
-            let simulated = sim.step_time(problem, &prefix, &part)?;
-            let claimed = o.objective * scale;
-            let tol = tolerance(scale, n + ops.len());
-            let off = if o.optimal {
-                (simulated - claimed).abs()
-            } else {
-                simulated - claimed
-            };
-            if off > tol {
-                return Err(MilpError::ObjectiveMismatch {
-                    what: "simulated step time",
-                    claimed,
-                    actual: simulated,
-                });
-            }
-            chosen = Some((part, simulated));
-        }
-        if let Some(i) = &inc {
-            if chosen.as_ref().is_none_or(|c| i.value < c.1) {
-                chosen = Some((i.partition.clone(), i.value));
-            }
-        }
-        let Some((part, value)) = chosen else {
-            return Err(MilpError::NoSolution {
-                limit_seconds: limit.map_or(f64::INFINITY, |l| l.as_secs_f64()),
-            });
-        };
-        let (status, bound) = status_of(outcome.as_ref(), scale, value, limit, &mut notes);
-        let info = SolveInfo {
-            algorithm: "milp-steptime".into(),
-            status,
+            started,
+            incumbent: inc.as_ref(),
+            scale,
+            terms: n + ops.len(),
+            algorithm: "milp-steptime",
             objective: Objective::StepTime,
-            bound,
-            solve_seconds: started.elapsed().as_secs_f64(),
-            notes,
-        };
-        Ok(pipecut_sim::make_plan(problem, &part, info)?)
+            what: "simulated step time",
+        }
+        .run(notes, |part, _| Ok(sim.step_time(problem, &prefix, part)?))
     }
 }
 
