@@ -11,7 +11,7 @@ use crate::error::MilpError;
 use crate::finish::Finish;
 use crate::options::{milp_partitioner, MilpOptions, Seeds};
 use crate::staircase::{fixing_windows, Staircase};
-use crate::start::{best_start, least_bottleneck, Goal};
+use crate::start::{best_start, least_bottleneck, objective_scale, Goal};
 
 /// Exact minimum bottleneck `max_k t_k` by a staircase MILP, with memory caps
 /// (device memory summed over its chunks when interleaved), cut costs and
@@ -52,16 +52,7 @@ impl MilpBottleneck {
             notes.push(format!("warm start: {} (bottleneck {})", i.source, i.value));
         }
         let max_speed = (0..p).map(|k| problem.speed(k)).fold(0.0, f64::max);
-        let scale = inc
-            .as_ref()
-            .map(|i| i.value)
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .unwrap_or(max_speed * prefix.work(0, n) / p as f64);
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+        let scale = objective_scale(inc.as_ref(), max_speed * prefix.work(0, n) / p as f64);
         let cap_value = inc
             .as_ref()
             .map_or(f64::INFINITY, |i| i.value * (1.0 + 1e-9) + 1e-12 * scale);

@@ -32,6 +32,21 @@ pub(crate) struct Incumbent {
     pub source: String,
 }
 
+/// The unit the models scale their objective by: the incumbent's value, else
+/// `fallback` (an estimate of the objective), else 1; always finite and > 0 so
+/// that scaled coefficients stay near 1.
+pub(crate) fn objective_scale(incumbent: Option<&Incumbent>, fallback: f64) -> f64 {
+    let scale = incumbent
+        .map(|i| i.value)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .unwrap_or(fallback);
+    if scale.is_finite() && scale > 0.0 {
+        scale
+    } else {
+        1.0
+    }
+}
+
 /// Minimum bottleneck over partitions whose stages each fit the memory
 /// capacity on their own (device sums are checked by the caller). `stage_time`
 /// gives the time of stage `k` holding `first..end`. Ties keep the first

@@ -16,7 +16,7 @@ use crate::error::MilpError;
 use crate::finish::Finish;
 use crate::options::{milp_partitioner, MilpOptions, Seeds};
 use crate::staircase::{fixing_windows, Staircase};
-use crate::start::{best_start, least_bottleneck, Goal};
+use crate::start::{best_start, least_bottleneck, objective_scale, Goal};
 
 /// Exact minimum simulated step time by a MILP over the staircase assignment
 /// and one start-time variable per operation, for the problem's schedule
@@ -80,16 +80,10 @@ impl MilpStepTime {
             notes.push(format!("warm start: {} (step time {})", i.source, i.value));
         }
         let max_speed = (0..p).map(|k| problem.speed(k)).fold(0.0, f64::max);
-        let scale = inc
-            .as_ref()
-            .map(|i| i.value)
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .unwrap_or(max_speed * prefix.work(0, n) * m as f64 / p as f64);
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+        let scale = objective_scale(
+            inc.as_ref(),
+            max_speed * prefix.work(0, n) * m as f64 / p as f64,
+        );
         // Every device runs all M forwards and backwards of its stages, so a
         // partition at least as good as the incumbent has every stage's
         // compute at most incumbent / M.
