@@ -10,9 +10,10 @@
 use pipecut::core::synthetic::Family;
 use pipecut::core::{Objective, Schedule, Status};
 use pipecut::harness::{
-    run_suite, Grid, MicroBatches, RandomOptions, RunOptions, RunState, Suite, EPS,
+    Grid, MicroBatches, RandomOptions, RunOptions, RunState, Runner, Suite, EPS,
 };
-use pipecut::registry::{all, RegistryOptions};
+use pipecut::milp::{MilpBottleneck, MilpStepTime};
+use pipecut::registry::{self, Kind};
 
 #[test]
 fn optimality_gap_study() {
@@ -32,9 +33,13 @@ fn optimality_gap_study() {
     assert!(suite.len() >= 500, "only {} problems", suite.len());
     // MILP only on the smallest chains, so the study stays fast in debug.
     let options = RunOptions::default()
-        .with_size_cap("milp", 16)
-        .with_size_cap("milp-steptime", 9);
-    let report = run_suite(&suite, &all(&RegistryOptions::default()), &options);
+        .with_size_cap(MilpBottleneck::NAME, 16)
+        .with_size_cap(MilpStepTime::NAME, 9);
+    let algorithms = registry::build_all(&pipecut::SolverConfig::default().check().unwrap());
+    let report = Runner::new(&algorithms)
+        .with_options(options)
+        .run_suite(&suite)
+        .unwrap();
     assert_eq!(report.problems.len(), suite.len());
 
     for p in &report.problems {
@@ -44,7 +49,7 @@ fn optimality_gap_study() {
             p.id
         );
         for r in &p.results {
-            if ["exact", "dp", "dp-surrogate"].contains(&r.algorithm.as_str()) {
+            if kind_of(&r.algorithm).0 == Kind::Exact {
                 assert_eq!(
                     r.state,
                     RunState::Solved,
@@ -92,9 +97,15 @@ fn optimality_gap_study() {
         }
     }
     for s in &report.summary {
-        if ["exact", "dp"].contains(&s.algorithm.as_str()) {
+        if kind_of(&s.algorithm) == (Kind::Exact, Objective::Bottleneck) {
             assert_eq!(s.bottleneck_optimal, suite.len(), "{}", s.algorithm);
         }
     }
     println!("{}", report.summary_markdown());
+}
+
+/// Kind and objective of a registered algorithm.
+fn kind_of(name: &str) -> (Kind, Objective) {
+    let row = registry::find(name).unwrap();
+    (row.kind, row.objective)
 }

@@ -8,9 +8,10 @@ use clap::{Args, ValueEnum};
 use pipecut::core::synthetic::{generate, Family};
 use pipecut::core::Chain;
 use pipecut::registry;
+use pipecut::sim::Executor;
 
 use super::args::ScheduleArgs;
-use super::commands::SolverArgs;
+use super::solver_args::SolverArgs;
 use super::{emit, CliError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,6 +79,43 @@ struct Report {
     results: Vec<Row>,
 }
 
+impl Report {
+    /// The text table of `pipecut bench`.
+    fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = format!(
+            "bench: {} chain, N = {}, P = {}, M = {}, seed {}, median of {} runs\n\
+             one prefix-sum pass over the chain: {:.3} ms\n\n  {:<20} {:>12} {:>12} {:>10} {:>14}  {}\n",
+            self.family.as_str(),
+            self.layers,
+            self.stages,
+            self.micro_batches,
+            self.seed,
+            self.runs,
+            self.prefix_pass_seconds * 1e3,
+            "algorithm",
+            "median ms",
+            "min ms",
+            "x prefix",
+            "bottleneck",
+            "status"
+        );
+        for r in &self.results {
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>12.3} {:>12.3} {:>10.2} {:>14.6}  {}",
+                r.algorithm,
+                r.median_seconds * 1e3,
+                r.min_seconds * 1e3,
+                r.ratio_to_prefix_pass,
+                r.bottleneck,
+                r.status
+            );
+        }
+        out
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -118,39 +156,21 @@ impl BenchCmd {
         }
         let chain = generate(self.family, self.layers, self.seed);
         let problem = self.schedule.problem(chain, self.stages)?;
-        let opts = self.solver.options()?;
+        let settings = self.solver.settings()?;
         let algorithms = self
             .algorithms
             .iter()
-            .map(|name| registry::by_name(name, &opts))
+            .map(|name| registry::build(name, &settings))
             .collect::<Result<Vec<_>, _>>()?;
         let prefix_pass_seconds = median(
             (0..self.runs.max(3))
                 .map(|_| prefix_pass(problem.chain()))
                 .collect(),
         );
-        let mut results = Vec::new();
-        for algorithm in &algorithms {
-            let mut times = Vec::with_capacity(self.runs);
-            let mut last = None;
-            for _ in 0..self.runs {
-                let plan = algorithm.solve(&problem)?;
-                times.push(plan.solve_seconds);
-                last = Some(plan);
-            }
-            let plan = last.expect("runs >= 1");
-            let min = times.iter().copied().fold(f64::INFINITY, f64::min);
-            let med = median(times);
-            results.push(Row {
-                algorithm: algorithm.name().to_string(),
-                median_seconds: med,
-                min_seconds: min,
-                ratio_to_prefix_pass: med / prefix_pass_seconds.max(1e-12),
-                bottleneck: plan.bottleneck,
-                step_time: plan.step_time,
-                status: plan.status.to_string(),
-            });
-        }
+        let results = algorithms
+            .iter()
+            .map(|algorithm| self.measure(&problem, &**algorithm, prefix_pass_seconds))
+            .collect::<Result<Vec<_>, _>>()?;
         let report = Report {
             layers: self.layers,
             stages: self.stages,
@@ -166,40 +186,38 @@ impl BenchCmd {
                 serde_json::to_string_pretty(&report).map_err(|e| CliError::Input(e.to_string()))?
                     + "\n"
             }
-            BenchFormat::Text => {
-                use std::fmt::Write;
-                let mut out = format!(
-                    "bench: {} chain, N = {}, P = {}, M = {}, seed {}, median of {} runs\n\
-                     one prefix-sum pass over the chain: {:.3} ms\n\n  {:<20} {:>12} {:>12} {:>10} {:>14}  {}\n",
-                    self.family.as_str(),
-                    report.layers,
-                    report.stages,
-                    report.micro_batches,
-                    report.seed,
-                    report.runs,
-                    prefix_pass_seconds * 1e3,
-                    "algorithm",
-                    "median ms",
-                    "min ms",
-                    "x prefix",
-                    "bottleneck",
-                    "status"
-                );
-                for r in &report.results {
-                    let _ = writeln!(
-                        out,
-                        "  {:<20} {:>12.3} {:>12.3} {:>10.2} {:>14.6}  {}",
-                        r.algorithm,
-                        r.median_seconds * 1e3,
-                        r.min_seconds * 1e3,
-                        r.ratio_to_prefix_pass,
-                        r.bottleneck,
-                        r.status
-                    );
-                }
-                out
-            }
+            BenchFormat::Text => report.text(),
         };
         emit(None, &text)
+    }
+
+    /// `runs` timed solves of one algorithm, the last one assembled into a plan.
+    fn measure(
+        &self,
+        problem: &pipecut::core::Problem,
+        algorithm: &dyn pipecut::core::Partitioner,
+        prefix_pass_seconds: f64,
+    ) -> Result<Row, CliError> {
+        let run = Executor::new(problem);
+        let mut times = Vec::with_capacity(self.runs);
+        let mut last = None;
+        for _ in 0..self.runs {
+            let (solution, seconds) = run.timed_solve(algorithm)?;
+            times.push(seconds);
+            last = Some((solution, seconds));
+        }
+        let (solution, seconds) = last.ok_or_else(|| CliError::Input("--runs 0".into()))?;
+        let plan = run.assemble(algorithm.name(), solution, seconds)?;
+        let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let med = median(times);
+        Ok(Row {
+            algorithm: algorithm.name().to_string(),
+            median_seconds: med,
+            min_seconds: min,
+            ratio_to_prefix_pass: med / prefix_pass_seconds.max(1e-12),
+            bottleneck: plan.bottleneck(),
+            step_time: plan.step_time(),
+            status: plan.status.to_string(),
+        })
     }
 }

@@ -2,7 +2,13 @@
 
 mod args;
 mod bench;
-mod commands;
+mod chain;
+mod compare;
+mod harness;
+mod listing;
+mod plan;
+mod simulate;
+mod solver_args;
 
 use std::path::{Path, PathBuf};
 
@@ -55,8 +61,8 @@ impl CliError {
     }
 }
 
-impl From<pipecut::registry::UnknownAlgorithm> for CliError {
-    fn from(e: pipecut::registry::UnknownAlgorithm) -> Self {
+impl From<pipecut::Error> for CliError {
+    fn from(e: pipecut::Error) -> Self {
         CliError::Input(e.to_string())
     }
 }
@@ -103,19 +109,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Split a chain into stages with one algorithm and print the plan.
-    Plan(commands::PlanCmd),
+    Plan(plan::PlanCmd),
     /// Simulate a given split (stage starts) under a schedule.
-    Simulate(commands::SimulateCmd),
+    Simulate(simulate::SimulateCmd),
     /// Rank every algorithm on one problem by simulated step time.
-    Compare(commands::CompareCmd),
+    Compare(compare::CompareCmd),
     /// Run a suite of problems through every algorithm and write reports.
-    Harness(commands::HarnessCmd),
+    Harness(harness::HarnessCmd),
     /// List every partitioning algorithm.
     Algorithms,
     /// List the preset models and hardware.
     Models,
     /// Write a preset model's chain as JSON or CSV, to edit or to plan later.
-    Chain(commands::ChainCmd),
+    Chain(chain::ChainCmd),
     /// Time algorithms on a generated chain.
     Bench(bench::BenchCmd),
 }
@@ -162,8 +168,8 @@ pub fn run() -> Result<(), CliError> {
         Command::Simulate(c) => c.run(),
         Command::Compare(c) => c.run(),
         Command::Harness(c) => c.run(),
-        Command::Algorithms => commands::algorithms(),
-        Command::Models => commands::models(),
+        Command::Algorithms => listing::algorithms(),
+        Command::Models => listing::models(),
         Command::Chain(c) => c.run(),
         Command::Bench(c) => c.run(),
     }

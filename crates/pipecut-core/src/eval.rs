@@ -1,5 +1,12 @@
-//! Evaluation of a partition: stage times, bottleneck, surrogate step time
-//! and stage memory, exactly as DESIGN section 3 defines them.
+//! Evaluation of a partition, the one stage evaluator every crate uses.
+//!
+//! Stage `k` holding layers `first..end` has time `t_k = s_k (F + B) + c_k`:
+//! `F`, `B` its summed forward and backward costs, `s_k` its speed factor,
+//! `c_k` one link transfer per stage boundary it has (the output of the
+//! layer before the boundary). The bottleneck is `max_k t_k`, the surrogate
+//! step time `sum_k t_k + (M - 1) max_k t_k`, a stage's memory `params +
+//! in_flight * activations` (in-flight counts from the schedule's rules) and
+//! a device's memory the sum over the stages placed on it.
 //!
 //! Every algorithm evaluates stages through [`Prefix`], so a solver's claimed
 //! objective and the plan's reported one are computed by the same arithmetic
@@ -104,6 +111,25 @@ impl Prefix {
         c
     }
 
+    /// Per-micro-batch forward and backward compute time `(speed * F, speed * B)`
+    /// of a stage holding `first..end` (what the simulator runs).
+    pub fn stage_compute(&self, speed: f64, first: usize, end: usize) -> (f64, f64) {
+        (
+            speed * (self.forward[end] - self.forward[first]),
+            speed * (self.backward[end] - self.backward[first]),
+        )
+    }
+
+    /// Transfer time across the boundary after a stage ending at `end` (0 for
+    /// the last stage or without a link).
+    pub fn delay_after(&self, end: usize) -> f64 {
+        if self.boundary.is_empty() || end == self.len() {
+            0.0
+        } else {
+            self.boundary[end - 1]
+        }
+    }
+
     /// Stage time `speed * (F + B) + comm` of a stage holding `first..end`.
     pub fn stage_time(&self, speed: f64, first: usize, end: usize) -> f64 {
         speed * self.work(first, end) + self.comm(first, end)
@@ -138,7 +164,7 @@ pub struct StageEval {
     pub memory_bytes: u64,
 }
 
-/// Analytic metrics of a partition (DESIGN section 3).
+/// Analytic metrics of a partition (see the module docs for the formulas).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Per-stage metrics.
@@ -202,12 +228,7 @@ pub fn evaluate_with(problem: &Problem, prefix: &Prefix, partition: &Partition) 
             });
     let sum: f64 = stages.iter().map(|s| s.time).sum();
     let surrogate_step_time = sum + (problem.micro_batches() as f64 - 1.0) * bottleneck;
-    let schedule = problem.schedule();
-    let mut device_memory_bytes = vec![0u64; problem.devices()];
-    for (k, s) in stages.iter().enumerate() {
-        let d = schedule.device_of(k, problem.stages());
-        device_memory_bytes[d] = device_memory_bytes[d].saturating_add(s.memory_bytes);
-    }
+    let device_memory_bytes = device_memory(problem, stages.iter().map(|s| s.memory_bytes));
     let peak_memory_bytes = device_memory_bytes.iter().copied().max().unwrap_or(0);
     let fits_memory = problem
         .memory_capacity()
@@ -221,6 +242,20 @@ pub fn evaluate_with(problem: &Problem, prefix: &Prefix, partition: &Partition) 
         peak_memory_bytes,
         fits_memory,
     }
+}
+
+/// Memory of every device: the sum of the memory of the stages the schedule
+/// places on it (`stage_memory` in stage order). The one device-memory sum
+/// every pipecut crate uses.
+pub fn device_memory(problem: &Problem, stage_memory: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut device_memory_bytes = vec![0u64; problem.devices()];
+    for (k, bytes) in stage_memory.into_iter().enumerate() {
+        let d = problem.device_of(k);
+        if let Some(slot) = device_memory_bytes.get_mut(d) {
+            *slot = slot.saturating_add(bytes);
+        }
+    }
+    device_memory_bytes
 }
 
 /// `max_k t_k` of a partition.

@@ -5,15 +5,25 @@
 //! - [`chain`]: [`Layer`], [`LayerKind`], validated [`Chain`] (Chain JSON).
 //! - [`problem`]: [`ProblemSpec`] (unchecked) and [`Problem`] (checked: the only
 //!   thing algorithms see), [`Link`].
-//! - [`schedule`]: [`Schedule`] (GPipe, 1F1B, interleaved 1F1B) and each
-//!   device's operation order, from which in-flight counts follow.
+//! - [`schedule`]: [`Schedule`] (GPipe, 1F1B, interleaved 1F1B) and its
+//!   rule file behind [`ScheduleRules`]: placement, operation kinds, each
+//!   device's operation order, dependencies, in-flight counts.
 //! - [`partition`]: [`Partition`], the stage starts.
-//! - [`eval`]: stage times, bottleneck, surrogate step time, stage memory
-//!   ([`evaluate`], [`Prefix`]).
-//! - [`plan`]: [`Plan`], [`Status`], [`Objective`], [`SolveInfo`],
-//!   [`ScheduleTiming`] (filled in by `pipecut-sim`).
+//! - [`eval`]: the one stage evaluator: stage times, bottleneck, surrogate
+//!   step time, stage and device memory ([`evaluate`], [`Prefix`],
+//!   [`device_memory`]).
+//! - [`dp`]: the one bottleneck DP ([`dp::BottleneckTables`]): least
+//!   bottleneck of every prefix and suffix, with speeds, cut costs and caps.
+//! - [`solution`]: [`Solution`], what a partitioner returns, with its
+//!   [`Status`] and [`Objective`].
+//! - [`simulation`]: [`Simulation`] and [`TimelineOp`], what the simulator
+//!   (`pipecut-sim`) reports, as data.
+//! - [`plan`]: [`Plan`], a solution with its evaluation and simulation
+//!   (assembled by `pipecut_sim::Executor`).
 //! - [`traits`]: [`Partitioner`], [`CostModel`] and the capability traits
 //!   [`TimeLimited`], [`WarmStartable`], [`Threaded`].
+//! - [`memory`]: the one memory-infeasibility diagnosis ([`memory_infeasible`]).
+//! - [`format`]: the number formatter for text people read.
 //! - [`synthetic`]: seeded chain families for tests and benchmarks.
 //! - [`error`]: the typed [`Error`].
 //!
@@ -36,22 +46,31 @@
 #![deny(missing_docs)]
 
 pub mod chain;
+pub mod dp;
 pub mod error;
 pub mod eval;
+pub mod format;
+pub mod memory;
 pub mod partition;
 pub mod plan;
 pub mod problem;
 pub mod schedule;
+pub mod simulation;
+pub mod solution;
 pub mod synthetic;
 pub mod traits;
 
 pub use chain::{Chain, ChainSpec, Layer, LayerKind};
 pub use error::{Error, Result};
 pub use eval::{
-    bottleneck, evaluate, evaluate_with, surrogate_step_time, Evaluation, Prefix, StageEval,
+    bottleneck, device_memory, evaluate, evaluate_with, surrogate_step_time, Evaluation, Prefix,
+    StageEval,
 };
+pub use memory::memory_infeasible;
 pub use partition::Partition;
-pub use plan::{Objective, Plan, ScheduleTiming, SolveInfo, StagePlan, Status};
+pub use plan::{Plan, StagePlan};
 pub use problem::{Link, Problem, ProblemSpec};
-pub use schedule::{Op, OpKind, Schedule};
+pub use schedule::{Dependency, Inputs, Op, OpKind, Placement, Schedule, ScheduleRules};
+pub use simulation::{Simulation, TimelineOp};
+pub use solution::{Objective, Solution, Status};
 pub use traits::{CostModel, Partitioner, Threaded, TimeLimited, WarmStartable};

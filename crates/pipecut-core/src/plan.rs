@@ -1,95 +1,177 @@
-//! Plans: what a partitioner returns, with everything a user or a report needs.
+//! Plans: a solved partition with everything a user or a report needs, built
+//! once by `pipecut_sim::Executor` from a [`Solution`](crate::Solution), its
+//! [`Evaluation`] and its [`Simulation`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::{evaluate_with, Prefix};
+use crate::eval::{Evaluation, StageEval};
 use crate::partition::Partition;
 use crate::problem::Problem;
 use crate::schedule::Schedule;
+use crate::simulation::Simulation;
+use crate::solution::{Objective, Solution, Status};
 
-/// How much a plan's objective is worth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Proven optimal for its objective.
-    Optimal,
-    /// A solver's incumbent with a proven bound that does not (yet) meet it.
-    Feasible,
-    /// A heuristic's answer: no optimality claim.
-    Heuristic,
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Status::Optimal => "optimal",
-            Status::Feasible => "feasible",
-            Status::Heuristic => "heuristic",
-        })
-    }
-}
-
-/// The quantity an algorithm minimises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Objective {
-    /// `max_k t_k`.
-    Bottleneck,
-    /// `sum_k t_k + (M - 1) max_k t_k`.
-    Surrogate,
-    /// The simulated step time.
-    StepTime,
-    /// A rule of thumb (layer counts, parameter balance) with no numeric objective.
-    Rule,
-}
-
-/// What the simulator says about a partition; built by `pipecut-sim`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ScheduleTiming {
-    /// Makespan of one training step.
-    pub step_time: f64,
-    /// `1 - sum busy / (devices * step_time)`.
-    pub bubble_fraction: f64,
-    /// The stage whose idle-free chain of work sets the step time.
-    pub critical_stage: usize,
-}
-
-/// How a plan was found.
+/// A partition with its metrics: what `pipecut plan` prints and the harness
+/// reports. It holds the evaluation and the simulation instead of copies of
+/// their fields; the accessors read them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SolveInfo {
+#[serde(into = "PlanRecord", try_from = "PlanRecord")]
+pub struct Plan {
     /// Name of the partitioner.
     pub algorithm: String,
+    /// The stage starts.
+    pub partition: Partition,
+    /// Stage times, bottleneck, surrogate and memory.
+    pub evaluation: Evaluation,
+    /// The simulated step (with its timeline when one was asked for).
+    pub simulation: Simulation,
     /// Optimal, feasible or heuristic.
     pub status: Status,
-    /// What was minimised.
+    /// What the algorithm minimised.
     pub objective: Objective,
-    /// Best proven lower bound on the objective, if the algorithm proves one.
+    /// Best proven lower bound on that objective, if any.
     pub bound: Option<f64>,
-    /// Wall-clock seconds spent solving (not simulating the result).
+    /// Seconds spent solving (not simulating or assembling).
     pub solve_seconds: f64,
-    /// Anything the user should know (fallbacks, skipped moves, limits hit).
+    /// Schedule simulated.
+    pub schedule: Schedule,
+    /// Micro-batches simulated.
+    pub micro_batches: usize,
+    /// Unit of every time.
+    pub unit: String,
+    /// Device memory capacity of the problem, if any.
+    pub memory_capacity: Option<u64>,
+    /// Fallbacks, limits, skipped moves.
     pub notes: Vec<String>,
+    /// Name of every layer of the chain, in order.
+    pub layer_names: Vec<String>,
 }
 
-impl SolveInfo {
-    /// A heuristic answer with no bound.
-    pub fn heuristic(
+impl Plan {
+    /// Puts a solution together with its evaluation and simulation.
+    pub fn assemble(
+        problem: &Problem,
         algorithm: impl Into<String>,
-        objective: Objective,
+        solution: Solution,
+        evaluation: Evaluation,
+        simulation: Simulation,
         solve_seconds: f64,
-    ) -> Self {
-        SolveInfo {
+    ) -> Plan {
+        Plan {
             algorithm: algorithm.into(),
-            status: Status::Heuristic,
-            objective,
-            bound: None,
+            partition: solution.partition,
+            evaluation,
+            simulation,
+            status: solution.status,
+            objective: solution.objective,
+            bound: solution.bound,
             solve_seconds,
-            notes: Vec::new(),
+            schedule: problem.schedule(),
+            micro_batches: problem.micro_batches(),
+            unit: problem.chain().unit().to_string(),
+            memory_capacity: problem.memory_capacity(),
+            notes: solution.notes,
+            layer_names: problem
+                .chain()
+                .layers()
+                .iter()
+                .map(|l| l.name.clone())
+                .collect(),
         }
+    }
+
+    /// Start of every stage.
+    pub fn starts(&self) -> &[usize] {
+        self.partition.starts()
+    }
+
+    /// Simulated step time (the ground truth reports use).
+    pub fn step_time(&self) -> f64 {
+        self.simulation.step_time
+    }
+
+    /// Simulated bubble fraction.
+    pub fn bubble_fraction(&self) -> f64 {
+        self.simulation.bubble_fraction
+    }
+
+    /// Stage whose idle-free chain sets the simulated step time.
+    pub fn critical_stage(&self) -> usize {
+        self.simulation.critical_stage
+    }
+
+    /// `max_k t_k`.
+    pub fn bottleneck(&self) -> f64 {
+        self.evaluation.bottleneck
+    }
+
+    /// Stage that attains the bottleneck.
+    pub fn bottleneck_stage(&self) -> usize {
+        self.evaluation.bottleneck_stage
+    }
+
+    /// `sum_k t_k + (M - 1) max_k t_k`.
+    pub fn surrogate_step_time(&self) -> f64 {
+        self.evaluation.surrogate_step_time
+    }
+
+    /// Largest device memory.
+    pub fn peak_memory_bytes(&self) -> u64 {
+        self.evaluation.peak_memory_bytes
+    }
+
+    /// Whether every device fits the capacity.
+    pub fn fits_memory(&self) -> bool {
+        self.evaluation.fits_memory
+    }
+
+    /// Number of stages.
+    pub fn stages(&self) -> usize {
+        self.partition.stages()
+    }
+
+    /// Device that runs stage `stage`.
+    pub fn device_of(&self, stage: usize) -> usize {
+        self.schedule.device_of(stage, self.partition.stages())
+    }
+
+    /// Names of the layers of stage `stage` (empty out of range).
+    pub fn stage_names(&self, stage: usize) -> &[String] {
+        match self.evaluation.stages.get(stage) {
+            Some(s) => &self.layer_names[s.first..s.end],
+            None => &[],
+        }
+    }
+
+    /// Per-stage detail with device and layer names, as Plan JSON lists it.
+    pub fn stage_plans(&self) -> Vec<StagePlan> {
+        self.evaluation
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(k, s)| StagePlan {
+                stage: k,
+                device: self.device_of(k),
+                first: s.first,
+                end: s.end,
+                names: self.stage_names(k).to_vec(),
+                forward: s.forward,
+                backward: s.backward,
+                comm: s.comm,
+                time: s.time,
+                in_flight: s.in_flight,
+                memory_bytes: s.memory_bytes,
+            })
+            .collect()
+    }
+
+    /// Pretty Plan JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serializes")
     }
 }
 
-/// One stage of a plan.
+/// One stage of a plan, as Plan JSON lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StagePlan {
     /// Stage index.
@@ -116,86 +198,82 @@ pub struct StagePlan {
     pub memory_bytes: u64,
 }
 
-/// A partition with its metrics: the output of every partitioner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
-    /// Name of the partitioner.
-    pub algorithm: String,
-    /// Start of every stage.
-    pub starts: Vec<usize>,
-    /// Per-stage detail.
-    pub stages: Vec<StagePlan>,
-    /// `max_k t_k`.
-    pub bottleneck: f64,
-    /// Stage that attains the bottleneck.
-    pub bottleneck_stage: usize,
-    /// `sum_k t_k + (M - 1) max_k t_k`.
-    pub surrogate_step_time: f64,
-    /// Simulated step time (the ground truth reports use).
-    pub step_time: f64,
-    /// Simulated bubble fraction.
-    pub bubble_fraction: f64,
-    /// Stage whose idle-free chain sets the simulated step time.
-    pub critical_stage: usize,
-    /// Largest device memory.
-    pub peak_memory_bytes: u64,
-    /// Device memory capacity of the problem, if any.
-    pub memory_capacity: Option<u64>,
-    /// Whether every device fits the capacity.
-    pub fits_memory: bool,
-    /// Optimal, feasible or heuristic.
-    pub status: Status,
-    /// What the algorithm minimised.
-    pub objective: Objective,
-    /// Best proven lower bound on that objective, if any.
-    pub bound: Option<f64>,
-    /// Seconds spent solving.
-    pub solve_seconds: f64,
-    /// Schedule simulated.
-    pub schedule: Schedule,
-    /// Micro-batches simulated.
-    pub micro_batches: usize,
-    /// Unit of every time.
-    pub unit: String,
-    /// Fallbacks, limits, skipped moves.
-    pub notes: Vec<String>,
+/// Plan JSON: the flat layout users and scripts read.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRecord {
+    algorithm: String,
+    starts: Vec<usize>,
+    stages: Vec<StagePlan>,
+    bottleneck: f64,
+    bottleneck_stage: usize,
+    surrogate_step_time: f64,
+    step_time: f64,
+    bubble_fraction: f64,
+    critical_stage: usize,
+    peak_memory_bytes: u64,
+    memory_capacity: Option<u64>,
+    fits_memory: bool,
+    status: Status,
+    objective: Objective,
+    bound: Option<f64>,
+    solve_seconds: f64,
+    schedule: Schedule,
+    micro_batches: usize,
+    unit: String,
+    notes: Vec<String>,
 }
 
-impl Plan {
-    /// Assembles a plan from a partition, how it was found and its simulated timing.
-    pub fn new(
-        problem: &Problem,
-        partition: &Partition,
-        info: SolveInfo,
-        timing: ScheduleTiming,
-    ) -> Plan {
-        Plan::with_prefix(problem, &Prefix::new(problem), partition, info, timing)
+impl From<Plan> for PlanRecord {
+    fn from(plan: Plan) -> Self {
+        PlanRecord {
+            stages: plan.stage_plans(),
+            starts: plan.partition.starts().to_vec(),
+            bottleneck: plan.evaluation.bottleneck,
+            bottleneck_stage: plan.evaluation.bottleneck_stage,
+            surrogate_step_time: plan.evaluation.surrogate_step_time,
+            step_time: plan.simulation.step_time,
+            bubble_fraction: plan.simulation.bubble_fraction,
+            critical_stage: plan.simulation.critical_stage,
+            peak_memory_bytes: plan.evaluation.peak_memory_bytes,
+            fits_memory: plan.evaluation.fits_memory,
+            memory_capacity: plan.memory_capacity,
+            algorithm: plan.algorithm,
+            status: plan.status,
+            objective: plan.objective,
+            bound: plan.bound,
+            solve_seconds: plan.solve_seconds,
+            schedule: plan.schedule,
+            micro_batches: plan.micro_batches,
+            unit: plan.unit,
+            notes: plan.notes,
+        }
     }
+}
 
-    /// [`Plan::new`] with prefix sums the caller already has.
-    pub fn with_prefix(
-        problem: &Problem,
-        prefix: &Prefix,
-        partition: &Partition,
-        info: SolveInfo,
-        timing: ScheduleTiming,
-    ) -> Plan {
-        let eval = evaluate_with(problem, prefix, partition);
-        let layers = problem.chain().layers();
-        let schedule = problem.schedule();
-        let stages = eval
+impl TryFrom<PlanRecord> for Plan {
+    type Error = crate::Error;
+
+    fn try_from(r: PlanRecord) -> crate::Result<Plan> {
+        let layers = r.stages.last().map_or(0, |s| s.end);
+        let partition = Partition::new(r.starts, layers)?;
+        let devices = r.stages.iter().map(|s| s.device + 1).max().unwrap_or(0);
+        let mut device_memory_bytes = vec![0u64; devices];
+        for s in &r.stages {
+            device_memory_bytes[s.device] =
+                device_memory_bytes[s.device].saturating_add(s.memory_bytes);
+        }
+        let layer_names = r
             .stages
             .iter()
-            .enumerate()
-            .map(|(k, s)| StagePlan {
-                stage: k,
-                device: schedule.device_of(k, problem.stages()),
+            .flat_map(|s| s.names.iter().cloned())
+            .collect();
+        let stages = r
+            .stages
+            .into_iter()
+            .map(|s| StageEval {
                 first: s.first,
                 end: s.end,
-                names: layers[s.first..s.end]
-                    .iter()
-                    .map(|l| l.name.clone())
-                    .collect(),
                 forward: s.forward,
                 backward: s.backward,
                 comm: s.comm,
@@ -204,38 +282,35 @@ impl Plan {
                 memory_bytes: s.memory_bytes,
             })
             .collect();
-        Plan {
-            algorithm: info.algorithm,
-            starts: partition.starts().to_vec(),
-            stages,
-            bottleneck: eval.bottleneck,
-            bottleneck_stage: eval.bottleneck_stage,
-            surrogate_step_time: eval.surrogate_step_time,
-            step_time: timing.step_time,
-            bubble_fraction: timing.bubble_fraction,
-            critical_stage: timing.critical_stage,
-            peak_memory_bytes: eval.peak_memory_bytes,
-            memory_capacity: problem.memory_capacity(),
-            fits_memory: eval.fits_memory,
-            status: info.status,
-            objective: info.objective,
-            bound: info.bound,
-            solve_seconds: info.solve_seconds,
-            schedule,
-            micro_batches: problem.micro_batches(),
-            unit: problem.chain().unit().to_string(),
-            notes: info.notes,
-        }
-    }
-
-    /// The plan's partition, re-validated (a plan may come from JSON).
-    pub fn partition(&self) -> crate::Result<Partition> {
-        let layers = self.stages.last().map_or(0, |s| s.end);
-        Partition::new(self.starts.clone(), layers)
-    }
-
-    /// Pretty Plan JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a plan always serializes")
+        Ok(Plan {
+            algorithm: r.algorithm,
+            partition,
+            evaluation: Evaluation {
+                stages,
+                bottleneck: r.bottleneck,
+                bottleneck_stage: r.bottleneck_stage,
+                surrogate_step_time: r.surrogate_step_time,
+                device_memory_bytes,
+                peak_memory_bytes: r.peak_memory_bytes,
+                fits_memory: r.fits_memory,
+            },
+            simulation: Simulation {
+                step_time: r.step_time,
+                device_busy: Vec::new(),
+                bubble_fraction: r.bubble_fraction,
+                critical_stage: r.critical_stage,
+                timeline: None,
+            },
+            status: r.status,
+            objective: r.objective,
+            bound: r.bound,
+            solve_seconds: r.solve_seconds,
+            schedule: r.schedule,
+            micro_batches: r.micro_batches,
+            unit: r.unit,
+            memory_capacity: r.memory_capacity,
+            notes: r.notes,
+            layer_names,
+        })
     }
 }

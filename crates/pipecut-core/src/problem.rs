@@ -187,6 +187,11 @@ impl Problem {
         self.spec.schedule.devices(self.spec.stages)
     }
 
+    /// Device that runs global stage `stage`, by the schedule's placement.
+    pub fn device_of(&self, stage: usize) -> usize {
+        self.spec.schedule.device_of(stage, self.spec.stages)
+    }
+
     /// Memory per device, if limited.
     pub fn memory_capacity(&self) -> Option<u64> {
         self.spec.memory_capacity
@@ -260,27 +265,7 @@ impl TryFrom<ProblemSpec> for Problem {
                 layers: n,
             });
         }
-        if spec.micro_batches == 0 {
-            return Err(Error::ZeroMicroBatches);
-        }
-        if let Schedule::Interleaved { virtual_stages } = spec.schedule {
-            if virtual_stages == 0 {
-                return Err(Error::ZeroVirtualStages);
-            }
-            if p % virtual_stages != 0 {
-                return Err(Error::VirtualStagesMismatch {
-                    stages: p,
-                    virtual_stages,
-                });
-            }
-            let devices = p / virtual_stages;
-            if spec.micro_batches % devices != 0 {
-                return Err(Error::MicroBatchesNotMultiple {
-                    micro_batches: spec.micro_batches,
-                    devices,
-                });
-            }
-        }
+        spec.schedule.check(p, spec.micro_batches)?;
         if let Some(link) = spec.link {
             if !link.latency.is_finite() || link.latency < 0.0 {
                 return Err(Error::InvalidLink {

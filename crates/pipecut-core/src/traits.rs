@@ -10,13 +10,15 @@ use std::time::Duration;
 use crate::chain::Chain;
 use crate::error::Result;
 use crate::partition::Partition;
-use crate::plan::Plan;
 use crate::problem::Problem;
+use crate::solution::Solution;
 
 /// An algorithm that splits a checked problem into stages.
 ///
-/// Implementations never panic on a checked problem and never print; they
-/// return a [`Plan`] (built with the simulator's timing) or a typed error.
+/// Implementations never panic on a checked problem, never print and never
+/// time themselves: they return a [`Solution`] (partition, status, objective,
+/// bound, notes) or a typed error, and the caller (`pipecut_sim::Executor`)
+/// times the solve, simulates the result once and assembles the `Plan`.
 pub trait Partitioner: Send + Sync {
     /// Short name used on the command line (`exact`, `torchtitan`, ...).
     fn name(&self) -> &str;
@@ -25,7 +27,7 @@ pub trait Partitioner: Send + Sync {
     fn description(&self) -> &str;
 
     /// Solves the problem.
-    fn solve(&self, problem: &Problem) -> Result<Plan>;
+    fn solve(&self, problem: &Problem) -> Result<Solution>;
 }
 
 impl<T: Partitioner + ?Sized> Partitioner for Box<T> {
@@ -35,7 +37,7 @@ impl<T: Partitioner + ?Sized> Partitioner for Box<T> {
     fn description(&self) -> &str {
         (**self).description()
     }
-    fn solve(&self, problem: &Problem) -> Result<Plan> {
+    fn solve(&self, problem: &Problem) -> Result<Solution> {
         (**self).solve(problem)
     }
 }

@@ -1,6 +1,7 @@
-//! Evaluation agrees with a naive recomputation straight from DESIGN section 3.
+//! Evaluation agrees with a naive recomputation straight from the formulas
+//! in `pipecut_core::eval`'s docs.
 
-use pipecut_core::{evaluate, Chain, Layer, Partition, ProblemSpec, Schedule};
+use pipecut_core::{evaluate, Partition, ProblemSpec, Schedule};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -55,11 +56,9 @@ proptest! {
 
     #[test]
     fn evaluation_matches_naive_recomputation(c in case()) {
-        let layers: Vec<Layer> = c.layers.iter().enumerate()
-            .map(|(i, &(f, b, pb, ab, ob))| Layer::new(format!("l{i}"), f, b).with_bytes(pb, ab, ob))
-            .collect();
+        let chain = pipecut_testkit::chain_of(&c.layers);
+        let layers = chain.layers().to_vec();
         let n = layers.len();
-        let chain = Chain::new("p", "s", layers.clone()).unwrap();
         let mut starts = vec![0];
         starts.extend(c.cuts.iter().copied());
         let p = starts.len();

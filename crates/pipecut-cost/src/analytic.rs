@@ -8,7 +8,7 @@
 //!   Laws for Neural Language Models", section 2.1);
 //! - causal attention computes half of the `s x s` score matrix:
 //!   `QK^T` costs `2 * T * s * h * d_qk / 2` and `AV` costs `2 * T * s * h * d_v / 2`
-//!   (pipecut DESIGN.md section 5, as in Megatron's FLOPs accounting);
+//!   (as in Megatron's FLOPs accounting);
 //! - elementwise ops are counted approximately: RMSNorm 4 FLOPs per element
 //!   (square, mean, scale, weight), RoPE 3 per rotated element (a complex
 //!   multiply per pair), SiLU-gate 5 per hidden element, cross-entropy 5 per
@@ -27,6 +27,7 @@
 //!   roofline only needs to know which layers are bandwidth-bound, such as
 //!   the embedding).
 
+use pipecut_core::format::number;
 use pipecut_core::{Chain, CostModel, Layer, LayerKind};
 
 use crate::checkpointing::Checkpointing;
@@ -103,7 +104,7 @@ impl Llama3Config {
             if !(m.is_finite() && m > 0.0 && m <= 64.0) {
                 return Err(CostError::option(
                     "ffn_dim_multiplier",
-                    m,
+                    number(m),
                     "must be finite, > 0 and <= 64",
                 ));
             }
@@ -477,7 +478,7 @@ impl CostModel for AnalyticModel {
 
 const E: u128 = ACTIVATION_ELEMENT_BYTES as u128;
 
-/// `tok_embeddings`: a table lookup. No FLOPs (DESIGN.md section 5), but it
+/// `tok_embeddings`: a table lookup, so no FLOPs (no multiply-adds), but it
 /// reads `T` rows of `d` and writes `T x d` (bf16); it stashes the int64
 /// token ids for the gradient scatter.
 fn embedding(d: usize, vocab: usize, wl: &Workload) -> Raw {

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use pipecut_core::format::number;
+
 use crate::error::CostError;
 
 /// A device's compute and memory characteristics.
@@ -184,7 +186,11 @@ impl HardwareSpec {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(CostError::option(field, v, "must be finite and > 0"))
+                Err(CostError::option(
+                    field,
+                    number(v),
+                    "must be finite and > 0",
+                ))
             }
         };
         positive("hardware.peak", self.peak_flops)?;
@@ -192,14 +198,14 @@ impl HardwareSpec {
         if !(self.efficiency.is_finite() && self.efficiency > 0.0 && self.efficiency <= 1.0) {
             return Err(CostError::option(
                 "hardware.efficiency",
-                self.efficiency,
+                number(self.efficiency),
                 "must be in (0, 1]",
             ));
         }
         if !(self.launch_overhead.is_finite() && self.launch_overhead >= 0.0) {
             return Err(CostError::option(
                 "hardware.overhead",
-                self.launch_overhead,
+                number(self.launch_overhead),
                 "must be finite and >= 0 (seconds)",
             ));
         }
@@ -335,6 +341,12 @@ mod tests {
                 ..
             })
         ));
+        // Rejected floats are printed by the shared number formatter.
+        let err = "custom,peak=-1e300,bandwidth=1e12".parse::<HardwareSpec>();
+        assert!(
+            matches!(&err, Err(CostError::InvalidOption { value, .. }) if value == "-1.0000e300"),
+            "{err:?}"
+        );
         assert!(matches!(
             "h200,speed=2".parse::<HardwareSpec>(),
             Err(CostError::InvalidOption {

@@ -1,6 +1,7 @@
 //! # pipecut-cost
 //!
-//! Where per-layer costs come from (DESIGN.md section 5).
+//! Where per-layer costs come from: analytic transformer models on a
+//! hardware roofline, or measured profiles.
 //!
 //! - [`analytic`]: analytic transformer models, Llama 3 ([`Llama3Config`]:
 //!   GQA, SwiGLU, RMSNorm, untied head and loss) and DeepSeek-V3

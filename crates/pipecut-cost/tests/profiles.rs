@@ -174,14 +174,31 @@ fn metadata_sets_name_and_unit_and_units_convert() {
 /// (a comma, quotes) broke the `# name:` line, which must be read whole.
 #[test]
 fn metadata_lines_are_not_csv_syntax() {
+    let layers = pipecut_testkit::chain(&[(0.5, 1.0)]).layers().to_vec();
     for name in [",", "a,\"b\"", "\"", "x\ny"] {
-        let chain = pipecut_core::Chain::new(
-            name,
-            "s",
-            vec![pipecut_core::Layer::new("a", 0.5, 1.0).with_kind(LayerKind::Input)],
-        )
-        .unwrap();
+        let chain = pipecut_core::Chain::new(name, "s", layers.clone()).unwrap();
         let back = chain_from_csv(&chain_to_csv(&chain)).unwrap();
         assert_eq!(back, chain, "name {name:?}");
     }
+    // An indented comment is read whole too, quotes and commas included.
+    let text = format!("  # measured, \"warm\n\t# unit: \"ms\"\n{HEADER}\na,block,1,2,,,\n");
+    let chain = chain_from_csv(&text).unwrap();
+    assert_eq!((chain.unit(), chain.layers()[0].forward), ("ms", 1.0));
+}
+
+/// Spaces after a closing quote are dropped like those around unquoted
+/// fields; before an opening quote they are an error (a quote opens a field
+/// only as its first character).
+#[test]
+fn spaces_around_quoted_fields() {
+    let text = format!("{HEADER}\n\"a, b\"  ,block,\"1\" ,2,,,\r\n\"c \r\n\" \t,block,1,2,,,\n");
+    let chain = chain_from_csv(&text).unwrap();
+    let names: Vec<&str> = chain.layers().iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["a, b", "c \r\n"]);
+    let text = format!("{HEADER}\na,block,1,2,,,\n  \"b\",block,1,2,,,\n");
+    let (line, field, value) = field_error(&text);
+    assert_eq!(
+        (line, field.as_str(), value.as_str()),
+        (3, "row", "  \"b\"")
+    );
 }

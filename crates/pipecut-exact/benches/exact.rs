@@ -1,4 +1,4 @@
-//! Speed targets of issue 6:
+//! Speed targets of the exact solvers:
 //! - `exact`, N = 10^6, P = 64: within 3x of one prefix-sum pass over the same data;
 //! - `exact`, N = 10^5, P = 1,024: under 20 ms;
 //! - `dp`, N = 2,000, P = 16: under 1 s.
@@ -64,7 +64,8 @@ fn many_stages(c: &mut Criterion) {
         });
         g.finish();
     }
-    // With M = P the tie-break simulates 2 x 2 P M operations.
+    // M = P: 2 P M = 2^21 operations, above the default
+    // `max_tie_break_operations`, so no tie-break simulation.
     let p = problem_m(Family::Lognormal, 100_000, 1024, 1024);
     let mut g = c.benchmark_group("n1e5_p1024_m1024_lognormal");
     g.sample_size(10);

@@ -2,25 +2,40 @@
 //!
 //! Provably optimal stage splits.
 //!
-//! - [`Exact`] (`exact`): the fast exact bottleneck solver. One pass of prefix
-//!   sums, rigorous bounds, a greedy probe that extends every stage as far as
-//!   its time and memory allow (binary search on the prefix sums) and a search
-//!   over values stages actually take, so the optimum is exact to the last
-//!   bit. Per-stage speeds and memory caps; falls back to the DP when a link
-//!   charges cut costs. Ties between optimal partitions go to the smaller
-//!   simulated step time (within [`Exact::max_tie_break_operations`]).
-//!   [`optimal_bottleneck`] returns the raw
-//!   [`BottleneckSolution`] (bounds, probes, earliest/latest-cut optima).
-//! - [`Dp`] (`dp` and `dp-surrogate`): the `O(P N^2)`-time, `O(P N)`-memory
-//!   oracle over (stage, prefix) for the bottleneck and for the surrogate step
-//!   time `sum t_k + (M - 1) max t_k`, with memory caps, cut costs and speeds;
-//!   refuses problems above [`Dp::max_cells`] with [`ExactError::TooLarge`].
+//! - [`Exact`] (`exact`, module `exact`): the fast exact bottleneck solver.
+//!   One pass of prefix sums, rigorous bounds, a probe that extends every
+//!   stage as far as its time and memory allow (binary search on the prefix
+//!   sums) and a search over values stages actually take, so the optimum is
+//!   exact to the last bit. Per-stage speeds and memory caps; falls back to
+//!   the DP when a link charges cut costs. Ties between optimal partitions go
+//!   to the smaller simulated step time (within
+//!   [`Exact::max_tie_break_operations`]). [`optimal_bottleneck`] returns the
+//!   raw [`BottleneckSolution`] (bounds, probes, earliest/latest-cut optima).
+//!   Its files: `stage_model` (speeds, in-flight counts, cap), `prefix_sums`,
+//!   `dead_layers` (layers some stage cannot hold alone), `probe` (reachable
+//!   stage ends), `cuts` (earliest/latest-cut partitions), `search` (bounds
+//!   and bisection), `tie_break` (simulating the two extreme optima).
+//! - [`Dp`] (`dp` and `dp-surrogate`, module `dp`): the `O(P N^2)`-time,
+//!   `O(P N)`-memory oracle over (stage, prefix) for the bottleneck and for
+//!   the surrogate step time `sum t_k + (M - 1) max t_k`, with memory caps,
+//!   cut costs and speeds; refuses problems above [`Dp::max_cells`] with
+//!   [`ExactError::TooLarge`]. Its files: `table` (the recursion) and
+//!   `surrogate` (the sweep down the (maximum, sum) staircase).
+//! - `memory_model`: the per-stage memory model both share, and its refusal
+//!   of schedules that put several stages on a device under a cap.
 //! - [`ExactError`]: this crate's typed errors; the solvers return them
-//!   wrapped in [`pipecut_core::Error::Solver`].
+//!   wrapped in [`pipecut_core::Error::Solver`]. A cap that no partition
+//!   meets is [`pipecut_core::Error::MemoryInfeasible`], from
+//!   [`pipecut_core::memory_infeasible`].
+//!
+//! Both return a [`pipecut_core::Solution`] (status optimal, bound = the
+//! proven optimum); `pipecut_sim::Executor` (or [`pipecut_sim::PlanExt`])
+//! turns it into a plan.
 //!
 //! ```
 //! use pipecut_core::{Chain, Layer, Partitioner, ProblemSpec, Status};
 //! use pipecut_exact::{Dp, Exact};
+//! use pipecut_sim::PlanExt;
 //!
 //! // An embedding, six blocks and a heavy output head.
 //! let mut layers = vec![Layer::new("tok_embeddings", 0.1, 0.2)];
@@ -30,12 +45,15 @@
 //!     .with_micro_batches(8)
 //!     .check()?;
 //!
-//! let plan = Exact::default().solve(&problem)?;
-//! assert_eq!(plan.status, Status::Optimal);
-//! assert_eq!(plan.bound, Some(plan.bottleneck));
-//! assert_eq!(plan.bottleneck, Dp::bottleneck().solve(&problem)?.bottleneck);
-//! // The head needs a stage of its own: 6.0 is the best possible.
-//! assert_eq!(plan.bottleneck, 6.3);
+//! let solution = Exact::default().solve(&problem)?;
+//! assert_eq!(solution.status, Status::Optimal);
+//! let plan = Exact::default().plan(&problem)?;
+//! assert_eq!(plan.bound, Some(plan.bottleneck()));
+//! assert_eq!(plan.bottleneck(), Dp::bottleneck().plan(&problem)?.bottleneck());
+//! // The head needs a stage of its own: the embedding and two blocks, 6.3,
+//! // is the best possible.
+//! assert_eq!(plan.bottleneck(), 6.3);
+//! assert_eq!(plan.starts(), &[0, 3, 5, 7]);
 //! # Ok::<(), pipecut_core::Error>(())
 //! ```
 #![deny(missing_docs)]
@@ -43,8 +61,7 @@
 mod dp;
 mod error;
 mod exact;
-mod reach;
-mod support;
+mod memory_model;
 
 pub use dp::{Dp, DpObjective, DpSolution, DEFAULT_MAX_CELLS};
 pub use error::ExactError;

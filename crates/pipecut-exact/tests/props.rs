@@ -1,31 +1,11 @@
 //! Property tests: `exact` == `dp` == brute force, bounds, monotonicity in
 //! `P`, scaling and reversal invariance, and the typed errors.
 
-use pipecut_core::{
-    evaluate, Chain, Error, Layer, Partition, Partitioner, Problem, ProblemSpec, Schedule, Status,
-};
+use pipecut_core::{evaluate, Error, Partitioner, Problem, ProblemSpec, Schedule, Status};
 use pipecut_exact::{optimal_bottleneck, Dp, Exact};
+use pipecut_sim::PlanExt;
+use pipecut_testkit::{chain_of, layers, partitions, uniform};
 use proptest::prelude::*;
-
-/// Every partition of `n` layers into `p` stages.
-fn all_partitions(n: usize, p: usize) -> Vec<Vec<usize>> {
-    fn rec(n: usize, p: usize, at: usize, starts: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if starts.len() == p {
-            out.push(starts.clone());
-            return;
-        }
-        let left = p - starts.len();
-        for s in at..=n - left {
-            starts.push(s);
-            rec(n, p, s + 1, starts, out);
-            starts.pop();
-        }
-    }
-    let mut out = Vec::new();
-    let mut starts = vec![0];
-    rec(n, p, 1, &mut starts, &mut out);
-    out
-}
 
 struct Brute {
     /// (starts, bottleneck, surrogate) of every partition that fits memory.
@@ -37,11 +17,14 @@ struct Brute {
 fn brute(problem: &Problem) -> Brute {
     let mut feasible = Vec::new();
     let mut furthest_failure = 0;
-    for starts in all_partitions(problem.layers(), problem.stages()) {
-        let partition = Partition::for_problem(starts.clone(), problem).unwrap();
+    for partition in partitions(problem.layers(), problem.stages()) {
         let e = evaluate(problem, &partition);
         if e.fits_memory {
-            feasible.push((starts, e.bottleneck, e.surrogate_step_time));
+            feasible.push((
+                partition.starts().to_vec(),
+                e.bottleneck,
+                e.surrogate_step_time,
+            ));
         } else {
             let cap = problem.memory_capacity().unwrap();
             let first = e.stages.iter().position(|s| s.memory_bytes > cap).unwrap();
@@ -75,21 +58,8 @@ struct Case {
 }
 
 impl Case {
-    fn chain(&self) -> Chain {
-        Chain::new(
-            "c",
-            "s",
-            self.layers
-                .iter()
-                .enumerate()
-                .map(|(i, &(f, b, p, a, o))| Layer::new(format!("l{i}"), f, b).with_bytes(p, a, o))
-                .collect(),
-        )
-        .unwrap()
-    }
-
     fn problem(&self) -> Problem {
-        let mut spec = ProblemSpec::new(self.chain(), self.stages)
+        let mut spec = ProblemSpec::new(chain_of(&self.layers), self.stages)
             .with_micro_batches(self.micro_batches)
             .with_schedule(if self.gpipe {
                 Schedule::GPipe
@@ -280,22 +250,16 @@ proptest! {
     }
 }
 
-fn uniform(n: usize) -> Chain {
-    Chain::new(
-        "u",
-        "s",
-        (0..n)
-            .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0).with_bytes(10, 5, 100))
-            .collect(),
-    )
-    .unwrap()
+/// `n` layers of cost (1, 2) with 10 parameter, 5 activation and 100 output bytes.
+fn sized(n: usize) -> pipecut_core::Chain {
+    layers((0..n).map(|_| (1.0, 2.0, 10, 5, 100)))
 }
 
 #[test]
 fn infeasible_cap_names_the_first_stage_that_cannot_fit() {
     // 1F1B, P = 4, M = 8: stage k holds min(4 - k, 8) micro-batches, so a
     // single layer needs 10 + 5 * (4 - k) bytes: 30, 25, 20, 15.
-    let spec = ProblemSpec::new(uniform(8), 4).with_micro_batches(8);
+    let spec = ProblemSpec::new(sized(8), 4).with_micro_batches(8);
     let problem = spec.clone().with_memory_capacity(29).check().unwrap();
     for solver in [
         &Exact::default() as &dyn Partitioner,
@@ -318,7 +282,7 @@ fn infeasible_cap_names_the_first_stage_that_cannot_fit() {
 
 #[test]
 fn interleaved_with_cap_is_unsupported_without_cap_fine() {
-    let spec = ProblemSpec::new(uniform(8), 4)
+    let spec = ProblemSpec::new(sized(8), 4)
         .with_micro_batches(4)
         .with_schedule(Schedule::Interleaved { virtual_stages: 2 });
     let capped = spec.clone().with_memory_capacity(1 << 30).check().unwrap();
@@ -336,8 +300,8 @@ fn interleaved_with_cap_is_unsupported_without_cap_fine() {
             other => panic!("{other:?}"),
         }
     }
-    let plan = Exact::default().solve(&spec.check().unwrap()).unwrap();
-    assert_eq!(plan.bottleneck, 6.0);
+    let plan = Exact::default().plan(&spec.check().unwrap()).unwrap();
+    assert_eq!(plan.bottleneck(), 6.0);
 }
 
 #[test]
@@ -349,56 +313,46 @@ fn plans_are_optimal_with_bound_and_notes() {
     .with_micro_batches(8)
     .check()
     .unwrap();
-    let exact = Exact::default().solve(&problem).unwrap();
-    let dp = Dp::bottleneck().solve(&problem).unwrap();
-    let dps = Dp::surrogate().solve(&problem).unwrap();
+    let exact = Exact::default().plan(&problem).unwrap();
+    let dp = Dp::bottleneck().plan(&problem).unwrap();
+    let dps = Dp::surrogate().plan(&problem).unwrap();
     for plan in [&exact, &dp] {
         assert_eq!(plan.status, Status::Optimal);
         assert_eq!(plan.objective, pipecut_core::Objective::Bottleneck);
-        assert_eq!(plan.bound, Some(plan.bottleneck));
+        assert_eq!(plan.bound, Some(plan.bottleneck()));
         assert!(plan.solve_seconds >= 0.0);
     }
     assert_eq!(exact.algorithm, "exact");
     assert_eq!(dp.algorithm, "dp");
     assert_eq!(dps.algorithm, "dp-surrogate");
     assert_eq!(dps.objective, pipecut_core::Objective::Surrogate);
-    assert_eq!(dps.bound, Some(dps.surrogate_step_time));
-    assert_eq!(exact.bottleneck, dp.bottleneck);
-    assert!(dps.surrogate_step_time <= exact.surrogate_step_time);
+    assert_eq!(dps.bound, Some(dps.surrogate_step_time()));
+    assert_eq!(exact.bottleneck(), dp.bottleneck());
+    assert!(dps.surrogate_step_time() <= exact.surrogate_step_time());
     assert!(exact.notes.iter().any(|n| n.contains("probes")));
 
     // A link with cut costs: exact falls back and says so.
-    let linked = ProblemSpec::new(uniform(12), 3)
+    let linked = ProblemSpec::new(sized(12), 3)
         .with_link(0.5, 100.0)
         .check()
         .unwrap();
-    let plan = Exact::default().solve(&linked).unwrap();
+    let plan = Exact::default().plan(&linked).unwrap();
     assert!(plan.notes.iter().any(|n| n.contains("fell back")));
     assert_eq!(
-        plan.bottleneck,
-        Dp::bottleneck().solve(&linked).unwrap().bottleneck
+        plan.bottleneck(),
+        Dp::bottleneck().plan(&linked).unwrap().bottleneck()
     );
     // A free link keeps the fast path.
-    let free = ProblemSpec::new(
-        Chain::new(
-            "z",
-            "s",
-            (0..12)
-                .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
-                .collect(),
-        )
-        .unwrap(),
-        3,
-    )
-    .with_link(0.0, 100.0)
-    .check()
-    .unwrap();
+    let free = ProblemSpec::new(uniform(12, 1.0, 2.0), 3)
+        .with_link(0.0, 100.0)
+        .check()
+        .unwrap();
     assert!(!optimal_bottleneck(&free).unwrap().fell_back_to_dp);
 }
 
 #[test]
 fn fallback_too_large_is_typed() {
-    let linked = ProblemSpec::new(uniform(12), 3)
+    let linked = ProblemSpec::new(sized(12), 3)
         .with_link(0.5, 100.0)
         .check()
         .unwrap();
@@ -426,11 +380,8 @@ fn tie_break_prefers_the_faster_simulated_partition() {
     // Uniform layers with a heavy last one: many partitions share the optimal
     // bottleneck; whichever is kept, its simulated step time is the smaller of
     // the earliest-cut and latest-cut ones.
-    let mut layers: Vec<Layer> = (0..30)
-        .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
-        .collect();
-    layers.push(Layer::new("head", 8.0, 16.0));
-    let chain = Chain::new("h", "s", layers).unwrap();
+    let rows = (0..30).map(|_| (1.0, 2.0)).chain([(8.0, 16.0)]);
+    let chain = layers(rows.map(|(f, b)| (f, b, 0, 0, 0)));
     let problem = ProblemSpec::new(chain, 4)
         .with_micro_batches(8)
         .check()
@@ -438,7 +389,8 @@ fn tie_break_prefers_the_faster_simulated_partition() {
     let s = optimal_bottleneck(&problem).unwrap();
     assert_ne!(s.earliest, s.latest);
     let (early, late) = s.simulated.unwrap();
-    let sim = |p: &Partition| pipecut_sim::simulate(&problem, p, false).unwrap().step_time;
+    let sim =
+        |p: &pipecut_core::Partition| pipecut_sim::simulate(&problem, p, false).unwrap().step_time;
     assert_eq!(early, sim(&s.earliest));
     assert_eq!(late, sim(&s.latest));
     assert_eq!(sim(&s.partition), early.min(late));
@@ -472,13 +424,17 @@ fn lengths_at_checkpoint_multiples_solve() {
         (192, 13),
     ] {
         for cap in [None, Some(u64::MAX / 4)] {
-            let chain = uniform(n);
+            let chain = sized(n);
             let mut spec = ProblemSpec::new(chain, stages).with_micro_batches(64);
             spec.memory_capacity = cap;
             let problem = spec.check().unwrap();
-            let exact = Exact::default().solve(&problem).unwrap();
-            let dp = Dp::bottleneck().solve(&problem).unwrap();
-            assert_eq!(exact.bottleneck, dp.bottleneck, "n = {n}, cap = {cap:?}");
+            let exact = Exact::default().plan(&problem).unwrap();
+            let dp = Dp::bottleneck().plan(&problem).unwrap();
+            assert_eq!(
+                exact.bottleneck(),
+                dp.bottleneck(),
+                "n = {n}, cap = {cap:?}"
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pipecut_core::Partitioner;
-use pipecut_harness::{run_suite, Grid, MicroBatches, RandomOptions, RunOptions, Suite};
+use pipecut_harness::{Grid, MicroBatches, RandomOptions, Runner, Suite};
 
 fn algorithms() -> Vec<Box<dyn Partitioner>> {
     let mut a = pipecut_heuristics::all();
@@ -16,7 +16,8 @@ fn algorithms() -> Vec<Box<dyn Partitioner>> {
 
 fn suites(c: &mut Criterion) {
     let algos = algorithms();
-    let options = RunOptions::default();
+    let runner = Runner::new(&algos);
+    let run = |suite: &Suite| runner.run_suite(suite).expect("the worker threads start");
     let seed = Suite::seed().expect("seed suite builds");
     let presets = Suite::presets(&Grid {
         devices: vec![4],
@@ -30,13 +31,9 @@ fn suites(c: &mut Criterion) {
     });
     let mut g = c.benchmark_group("suite");
     g.sample_size(10);
-    g.bench_function("seed", |b| b.iter(|| run_suite(&seed, &algos, &options)));
-    g.bench_function("presets_P4_M32", |b| {
-        b.iter(|| run_suite(&presets, &algos, &options))
-    });
-    g.bench_function("random_1_seed", |b| {
-        b.iter(|| run_suite(&random, &algos, &options))
-    });
+    g.bench_function("seed", |b| b.iter(|| run(&seed)));
+    g.bench_function("presets_P4_M32", |b| b.iter(|| run(&presets)));
+    g.bench_function("random_1_seed", |b| b.iter(|| run(&random)));
     g.finish();
 }
 

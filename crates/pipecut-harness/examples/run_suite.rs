@@ -1,14 +1,16 @@
-//! Runs a suite with the heuristics and exact methods (MILP optional) and
-//! writes every report format.
+//! Runs a suite with the exact methods and the heuristics (MILP optional),
+//! in the order `pipecut algorithms` lists them, and writes every report
+//! format.
 //!
 //! `cargo run --release -p pipecut-harness --example run_suite -- SUITE [OUT_DIR] [--milp] [--threads N]`
 //! with SUITE one of `presets`, `random`, `seed`; prints the wall time.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use pipecut_core::Partitioner;
-use pipecut_harness::{run_suite, Format, RunOptions, Suite};
+use pipecut_harness::{Format, RunOptions, Runner, Suite};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,10 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(0);
 
-    let mut algorithms: Vec<Box<dyn Partitioner>> = pipecut_heuristics::all();
-    algorithms.push(Box::new(pipecut_exact::Exact::default()));
-    algorithms.push(Box::new(pipecut_exact::Dp::bottleneck()));
-    algorithms.push(Box::new(pipecut_exact::Dp::surrogate()));
+    let mut algorithms: Vec<Box<dyn Partitioner>> = vec![
+        Box::new(pipecut_exact::Exact::default()),
+        Box::new(pipecut_exact::Dp::bottleneck()),
+        Box::new(pipecut_exact::Dp::surrogate()),
+    ];
+    algorithms.extend(pipecut_heuristics::all());
     if milp {
         algorithms.push(Box::new(pipecut_milp::MilpBottleneck::new()));
         algorithms.push(Box::new(pipecut_milp::MilpStepTime::new()));
@@ -39,12 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let suite = Suite::by_name(suite_name, None, None)?;
     let built = start.elapsed().as_secs_f64();
-    let options = RunOptions {
-        threads,
-        progress: true,
-        ..RunOptions::default()
-    };
-    let report = run_suite(&suite, &algorithms, &options);
+    let report = Runner::new(&algorithms)
+        .with_options(RunOptions::default().with_threads(threads))
+        .with_progress(|done, total| {
+            eprint!("\r{done}/{total} problems");
+            if done == total {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        })
+        .run_suite(&suite)?;
     let total = start.elapsed().as_secs_f64();
     let written = report.write(&out, &Format::ALL)?;
     println!(

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Everything that can go wrong while building a suite or writing a report.
+/// Everything that can go wrong while building a suite, running it or writing
+/// a report.
 ///
 /// A partitioner that fails on a problem is not an error of the harness: its
 /// message is recorded in the results instead.
@@ -58,6 +59,15 @@ pub enum HarnessError {
         value: String,
         /// Why it is rejected.
         reason: &'static str,
+    },
+    /// The worker threads of a suite run could not be started.
+    #[error("cannot start {threads} worker threads: {source}")]
+    ThreadPool {
+        /// The thread count asked for (0: one per core).
+        threads: usize,
+        /// Why the pool could not be built.
+        #[source]
+        source: rayon::ThreadPoolBuildError,
     },
     /// A model preset could not be built by the cost model.
     #[error("model `{model}` cannot be built: {source}")]

@@ -1,22 +1,7 @@
-//! Per-algorithm summaries over a suite's results.
+//! Statistics over a suite's results: [`Stats::of`] a sample and one
+//! [`AlgorithmSummary`] per algorithm ([`summarize`]).
 
-use serde::{Deserialize, Serialize};
-
-use crate::runner::{ProblemResult, RunState, EPS};
-
-/// Mean, 95th percentile and maximum of a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stats {
-    /// Sample size.
-    pub count: usize,
-    /// Arithmetic mean.
-    pub mean: f64,
-    /// 95th percentile, nearest rank (the smallest value with at least 95%
-    /// of the sample at or below it).
-    pub p95: f64,
-    /// Largest value.
-    pub max: f64,
-}
+use crate::results::{AlgorithmSummary, ProblemResult, RunState, Stats, EPS};
 
 impl Stats {
     /// Statistics of `values`; `None` when empty. NaNs are ignored.
@@ -37,91 +22,57 @@ impl Stats {
     }
 }
 
-/// How one algorithm did over a whole suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlgorithmSummary {
-    /// Partitioner name.
-    pub algorithm: String,
-    /// Problems in the suite.
-    pub problems: usize,
-    /// Problems it returned a valid plan for.
-    pub solved: usize,
-    /// Problems it failed on.
-    pub failed: usize,
-    /// Problems it was not run on (size cap).
-    pub skipped: usize,
-    /// Solved problems whose plan exceeds device memory (excluded from gaps).
-    pub over_memory: usize,
-    /// Step-time gap to the best plan, over its fitting plans.
-    pub step_gap: Option<Stats>,
-    /// Bottleneck gap to the optimum, over its fitting plans.
-    pub bottleneck_gap: Option<Stats>,
-    /// Fitting plans with a zero step-time gap (no plan of any algorithm
-    /// was faster).
-    pub step_optimal: usize,
-    /// Fitting plans with a zero bottleneck gap to a proven optimum.
-    pub bottleneck_optimal: usize,
-    /// Of its fitting plans, how many have a proven optimal bottleneck to
-    /// compare with (the denominator of `bottleneck_optimal`).
-    pub bottleneck_proven: usize,
-    /// Plans strictly faster than the reference default.
-    pub better_than_default: usize,
-    /// Plans strictly slower than the reference default.
-    pub worse_than_default: usize,
-    /// Throughput gain over the default.
-    pub gain: Option<Stats>,
-    /// Solve seconds (solved problems).
-    pub solve_seconds: Option<Stats>,
-}
-
 /// One summary per algorithm, in the order given.
 pub fn summarize(algorithms: &[String], problems: &[ProblemResult]) -> Vec<AlgorithmSummary> {
     algorithms
         .iter()
-        .map(|name| {
-            let rs: Vec<_> = problems
-                .iter()
-                .filter_map(|p| p.get(name).map(|r| (p, r)))
-                .collect();
-            let count = |s: RunState| rs.iter().filter(|(_, r)| r.state == s).count();
-            let fitting: Vec<_> = rs.iter().filter(|(_, r)| r.is_feasible()).collect();
-            let proven: Vec<_> = fitting
-                .iter()
-                .filter(|(p, _)| p.bottleneck_proven)
-                .collect();
-            let gains: Vec<f64> = rs.iter().filter_map(|(_, r)| r.gain).collect();
-            AlgorithmSummary {
-                algorithm: name.clone(),
-                problems: rs.len(),
-                solved: count(RunState::Solved),
-                failed: count(RunState::Failed),
-                skipped: count(RunState::Skipped),
-                over_memory: rs
-                    .iter()
-                    .filter(|(_, r)| r.state == RunState::Solved && r.fits_memory == Some(false))
-                    .count(),
-                step_gap: Stats::of(fitting.iter().filter_map(|(_, r)| r.step_gap)),
-                bottleneck_gap: Stats::of(fitting.iter().filter_map(|(_, r)| r.bottleneck_gap)),
-                step_optimal: fitting
-                    .iter()
-                    .filter(|(_, r)| r.step_gap.is_some_and(|g| g <= EPS))
-                    .count(),
-                bottleneck_optimal: proven
-                    .iter()
-                    .filter(|(_, r)| r.bottleneck_gap.is_some_and(|g| g.abs() <= EPS))
-                    .count(),
-                bottleneck_proven: proven.len(),
-                better_than_default: gains.iter().filter(|g| **g > EPS).count(),
-                worse_than_default: gains.iter().filter(|g| **g < -EPS).count(),
-                gain: Stats::of(gains.iter().copied()),
-                solve_seconds: Stats::of(
-                    rs.iter()
-                        .filter(|(_, r)| r.state == RunState::Solved)
-                        .map(|(_, r)| r.solve_seconds),
-                ),
-            }
-        })
+        .map(|name| summary_of(name, problems))
         .collect()
+}
+
+/// How `name` did over `problems` (those it was run on, failures included).
+fn summary_of(name: &str, problems: &[ProblemResult]) -> AlgorithmSummary {
+    let rs: Vec<_> = problems
+        .iter()
+        .filter_map(|p| p.get(name).map(|r| (p, r)))
+        .collect();
+    let count = |s: RunState| rs.iter().filter(|(_, r)| r.state == s).count();
+    let fitting: Vec<_> = rs.iter().filter(|(_, r)| r.is_feasible()).collect();
+    let proven: Vec<_> = fitting
+        .iter()
+        .filter(|(p, _)| p.bottleneck_proven)
+        .collect();
+    let gains: Vec<f64> = rs.iter().filter_map(|(_, r)| r.gain).collect();
+    AlgorithmSummary {
+        algorithm: name.to_string(),
+        problems: rs.len(),
+        solved: count(RunState::Solved),
+        failed: count(RunState::Failed),
+        skipped: count(RunState::Skipped),
+        over_memory: rs
+            .iter()
+            .filter(|(_, r)| r.state == RunState::Solved && r.fits_memory == Some(false))
+            .count(),
+        step_gap: Stats::of(fitting.iter().filter_map(|(_, r)| r.step_gap)),
+        bottleneck_gap: Stats::of(fitting.iter().filter_map(|(_, r)| r.bottleneck_gap)),
+        step_optimal: fitting
+            .iter()
+            .filter(|(_, r)| r.step_gap.is_some_and(|g| g <= EPS))
+            .count(),
+        bottleneck_optimal: proven
+            .iter()
+            .filter(|(_, r)| r.bottleneck_gap.is_some_and(|g| g.abs() <= EPS))
+            .count(),
+        bottleneck_proven: proven.len(),
+        better_than_default: gains.iter().filter(|g| **g > EPS).count(),
+        worse_than_default: gains.iter().filter(|g| **g < -EPS).count(),
+        gain: Stats::of(gains.iter().copied()),
+        solve_seconds: Stats::of(
+            rs.iter()
+                .filter(|(_, r)| r.state == RunState::Solved)
+                .map(|(_, r)| r.solve_seconds),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -256,7 +256,7 @@ impl Suite {
         Ok(Suite::from_chains("presets", chains, grid))
     }
 
-    /// The `seed` suite of issue 8: torchtitan debug-model variants on
+    /// The `seed` suite: torchtitan debug-model variants on
     /// `P = 4`, `M = 32` (batch 32 of micro-batch 1), 1F1B, sequence 2048,
     /// selective activation checkpointing of every 2nd block, H100 roofline:
     /// llama3 with dim in {256, 2048, 4096} x layers in {6, 12}, and
@@ -399,17 +399,9 @@ impl Suite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pipecut_core::Layer;
 
     fn chain(n: usize) -> Chain {
-        Chain::new(
-            "c",
-            "s",
-            (0..n)
-                .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
-                .collect(),
-        )
-        .unwrap()
+        pipecut_testkit::uniform(n, 1.0, 2.0)
     }
 
     #[test]
@@ -447,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_suite_has_the_issue_variants() {
+    fn seed_suite_has_every_debug_model_variant() {
         let s = Suite::seed().unwrap();
         assert_eq!(s.len(), 6 + 12);
         assert!(s.skipped.is_empty());
@@ -459,18 +451,10 @@ mod tests {
             );
             assert_eq!(p.chain().unit(), "s");
         }
-        let l12 = s
-            .cases
-            .iter()
-            .find(|c| c.model == "llama3-d2048-L12")
-            .unwrap();
+        let case = |model: &str| s.cases.iter().find(|c| c.model == model).unwrap();
+        let l12 = case("llama3-d2048-L12");
         assert_eq!(l12.problem.layers(), 12 + 3);
-        let ds = s
-            .cases
-            .iter()
-            .find(|c| c.model == "deepseek-v3-dense-d8192-L16")
-            .unwrap();
-        assert_eq!(ds.problem.layers(), 16 + 3);
+        assert_eq!(case("deepseek-v3-dense-d8192-L16").problem.layers(), 16 + 3);
         // Selective checkpointing: block 1 recomputes, block 0 does not.
         let layers = l12.problem.chain().layers();
         let ratio = |l: &pipecut_core::Layer| l.backward / l.forward;
@@ -510,10 +494,8 @@ mod tests {
         std::fs::write(dir.join("a.json"), chain(3).to_json()).unwrap();
         std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
         let grid = Grid::single(2, 4, Schedule::OneFOneB);
-        let suite = Suite::from_folder_with(&dir, &grid, |p| {
-            Chain::from_json(&std::fs::read_to_string(p).unwrap())
-        })
-        .unwrap();
+        let json = |p: &Path| Chain::from_json(&std::fs::read_to_string(p).unwrap());
+        let suite = Suite::from_folder_with(&dir, &grid, json).unwrap();
         let ids: Vec<_> = suite.cases.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["a/P2/M4/1f1b", "b/P2/M4/1f1b"]);
         std::fs::write(dir.join("d.csv"), pipecut_cost::chain_to_csv(&chain(5))).unwrap();
@@ -522,15 +504,10 @@ mod tests {
         assert_eq!(ids, ["a/P2/M4/1f1b", "b/P2/M4/1f1b", "d/P2/M4/1f1b"]);
         assert_eq!(both.cases[2].problem.layers(), 5);
         std::fs::write(dir.join("c.json"), "{").unwrap();
-        let err = Suite::from_folder_with(&dir, &grid, |p| {
-            Chain::from_json(&std::fs::read_to_string(p).unwrap())
-        })
-        .unwrap_err();
+        let err = Suite::from_folder_with(&dir, &grid, json).unwrap_err();
         assert!(matches!(err, HarnessError::Chain { ref path, .. } if path.ends_with("c.json")));
         std::fs::remove_dir_all(&dir).unwrap();
-        let empty = Suite::from_folder_with(&dir, &grid, |p| {
-            Chain::from_json(&std::fs::read_to_string(p).unwrap())
-        });
+        let empty = Suite::from_folder_with(&dir, &grid, json);
         assert!(matches!(empty, Err(HarnessError::Io { .. })));
     }
 }

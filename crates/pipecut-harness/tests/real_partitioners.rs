@@ -4,7 +4,7 @@
 
 use pipecut_core::synthetic::Family;
 use pipecut_core::{Partitioner, Schedule};
-use pipecut_harness::{run_suite, Grid, MicroBatches, RandomOptions, RunOptions, RunState, Suite};
+use pipecut_harness::{Grid, MicroBatches, RandomOptions, RunOptions, RunState, Runner, Suite};
 
 fn algorithms() -> Vec<Box<dyn Partitioner>> {
     let mut a = pipecut_heuristics::all();
@@ -35,7 +35,11 @@ fn exact_methods_have_zero_gap_and_heuristics_non_negative() {
     let options = RunOptions::default()
         .with_size_cap("milp", 12)
         .with_size_cap("milp-steptime", 6);
-    let report = run_suite(&suite, &algorithms(), &options);
+    let algos = algorithms();
+    let report = Runner::new(&algos)
+        .with_options(options)
+        .run_suite(&suite)
+        .unwrap();
     assert_eq!(report.problems.len(), suite.len());
     for p in &report.problems {
         assert!(p.bottleneck_proven, "{}: no proven bottleneck", p.id);
@@ -82,7 +86,8 @@ fn exact_methods_have_zero_gap_and_heuristics_non_negative() {
 #[test]
 fn seed_suite_reports_gains_for_every_variant() {
     let suite = Suite::seed().unwrap();
-    let report = run_suite(&suite, &algorithms()[..10], &RunOptions::default());
+    let algos = algorithms();
+    let report = Runner::new(&algos[..10]).run_suite(&suite).unwrap();
     let md = report.to_markdown();
     for case in &suite.cases {
         assert!(md.contains(&case.id), "{} missing from the report", case.id);

@@ -9,6 +9,16 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum HeuristicError {
+    /// An option of a heuristic is out of range.
+    #[error("`{field}` = {value} is invalid: {reason}")]
+    InvalidOption {
+        /// The option.
+        field: &'static str,
+        /// Its value.
+        value: usize,
+        /// What a valid value looks like.
+        reason: &'static str,
+    },
     /// The layer kinds are not `input*`, `block*`, `output*` in chain order, so
     /// "inputs with the first stage, outputs with the last" is not a split.
     #[error("layer `{name}` (index {index}) has kind `{kind}` out of order: torchtitan and megatron need the input layers first, then the blocks, then the output layers")]

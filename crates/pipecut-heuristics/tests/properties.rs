@@ -1,33 +1,18 @@
-//! Properties of issue 2 (baselines) and issue 5 (AutoPipe).
+//! Properties of the framework baselines and both AutoPipes: valid
+//! partitions, never worse than the start, scale invariance, memory, and the
+//! DPs against literal scans.
 
 use pipecut_core::{
-    Chain, Error, Layer, LayerKind, Partition, Partitioner, Problem, ProblemSpec, Schedule,
+    Chain, Error, LayerKind, Partition, Partitioner, Problem, ProblemSpec, Schedule,
 };
-use pipecut_heuristics::reference::{DpTable, Scalar};
+use pipecut_heuristics::autopipe_reference::{DpTable, Scalar};
 use pipecut_heuristics::{
     all, autopipe_reference_search, autopipe_search, autopipe_start, deepspeed_balanced,
     deepspeed_partition, reference_step_time,
 };
+use pipecut_sim::PlanExt;
+use pipecut_testkit::{chain, layers, partitions};
 use proptest::prelude::*;
-
-/// Every split of `n` layers into `p` non-empty contiguous stages.
-fn all_partitions(n: usize, p: usize) -> Vec<Vec<usize>> {
-    fn rec(start: usize, n: usize, left: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if left == 0 {
-            out.push(cur.clone());
-            return;
-        }
-        for s in start..=n - left {
-            cur.push(s);
-            rec(s + 1, n, left - 1, cur, out);
-            cur.pop();
-        }
-    }
-    let mut out = Vec::new();
-    let mut cur = vec![0];
-    rec(1, n, p - 1, &mut cur, &mut out);
-    out
-}
 
 fn valid(problem: &Problem, starts: &[usize]) {
     let part = Partition::for_problem(starts.to_vec(), problem).expect("valid partition");
@@ -94,25 +79,35 @@ fn case(max_layers: usize) -> impl Strategy<Value = Case> {
 
 fn chain_of(c: &Case, scale: u32) -> Chain {
     let n = c.forward.len();
-    let layers = (0..n)
-        .map(|i| {
-            let kind = if c.kinds && i == 0 && n > 1 {
+    let built = layers((0..n).map(|i| {
+        (
+            f64::from(c.forward[i] * scale),
+            f64::from(c.backward[i] * scale),
+            c.params[i],
+            c.activations[i],
+            64,
+        )
+    }));
+    if !c.kinds {
+        return built;
+    }
+    // The first layer an input, the last an output, when there is room.
+    let kinded = built
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let kind = if i == 0 && n > 1 {
                 LayerKind::Input
-            } else if c.kinds && i + 1 == n && n > 2 {
+            } else if i + 1 == n && n > 2 {
                 LayerKind::Output
             } else {
                 LayerKind::Block
             };
-            Layer::new(
-                format!("l{i}"),
-                f64::from(c.forward[i] * scale),
-                f64::from(c.backward[i] * scale),
-            )
-            .with_kind(kind)
-            .with_bytes(c.params[i], c.activations[i], 64)
+            l.clone().with_kind(kind)
         })
         .collect();
-    Chain::new("prop", "units", layers).unwrap()
+    Chain::new(built.name(), built.unit(), kinded).unwrap()
 }
 
 /// The case as a checked problem; the schedule falls back to 1F1B where
@@ -145,9 +140,9 @@ proptest! {
     fn every_partitioner_returns_a_valid_partition(c in case(24)) {
         let problem = problem_of(&c, 1, true, true);
         for algo in all() {
-            match algo.solve(&problem) {
+            match algo.plan(&problem) {
                 Ok(plan) => {
-                    valid(&problem, &plan.starts);
+                    valid(&problem, plan.starts());
                     prop_assert_eq!(plan.algorithm.as_str(), algo.name());
                     prop_assert_eq!(plan.status, pipecut_core::Status::Heuristic);
                 }
@@ -217,14 +212,13 @@ proptest! {
         let mut spec = problem_of(&c, 1, false, true).into_spec();
         spec.memory_capacity = Some(cap);
         let problem = spec.check().unwrap();
-        let fits: Vec<bool> = all_partitions(problem.layers(), problem.stages())
-            .into_iter()
-            .map(|s| pipecut_core::evaluate(&problem, &Partition::new(s, problem.layers()).unwrap()).fits_memory)
+        let fits: Vec<bool> = partitions(problem.layers(), problem.stages())
+            .map(|s| pipecut_core::evaluate(&problem, &s).fits_memory)
             .collect();
         // Small problems are exact for every schedule (interleaved ones by
         // enumeration when the cap searches miss).
-        match pipecut_heuristics::AutoPipe::default().solve(&problem) {
-            Ok(plan) => prop_assert!(plan.fits_memory),
+        match pipecut_heuristics::AutoPipe::default().plan(&problem) {
+            Ok(plan) => prop_assert!(plan.fits_memory()),
             Err(Error::MemoryInfeasible { .. }) => prop_assert!(!fits.iter().any(|&f| f)),
             Err(e) => prop_assert!(false, "{e}"),
         }
@@ -340,25 +334,19 @@ fn deepspeed_is_not_optimal_for_the_largest_part() {
     let w = [1u64, 6, 3, 3];
     let ds = deepspeed_balanced(&w, 3);
     assert_eq!(ds.starts(), &[0, 2, 3]);
-    let best = all_partitions(4, 3)
-        .into_iter()
-        .min_by_key(|s| max_part(&w, s))
+    let best = partitions(4, 3)
+        .min_by_key(|s| max_part(&w, s.starts()))
         .unwrap();
-    assert_eq!((max_part(&w, ds.starts()), max_part(&w, &best)), (7, 6));
-    assert_eq!(best, vec![0, 1, 2]);
+    assert_eq!(
+        (max_part(&w, ds.starts()), max_part(&w, best.starts())),
+        (7, 6)
+    );
+    assert_eq!(best.starts(), &[0, 1, 2]);
 
     // The same through a problem (param_bytes are the weights), and a scan
     // over all weight vectors in 1..=4 of length 5 finds more such chains.
-    let chain = Chain::new(
-        "ds",
-        "units",
-        w.iter()
-            .enumerate()
-            .map(|(i, &p)| Layer::new(format!("l{i}"), p as f64, 0.0).with_bytes(p, 0, 0))
-            .collect(),
-    )
-    .unwrap();
-    let problem = ProblemSpec::new(chain, 3).check().unwrap();
+    let chain = layers(w.iter().map(|&p| (p as f64, 0.0, p, 0, 0)));
+    let problem = pipecut_testkit::problem(chain, 3, 1);
     assert_eq!(deepspeed_partition(&problem).starts(), &[0, 2, 3]);
     let mut worse = 0;
     for code in 0..4usize.pow(5) {
@@ -367,9 +355,8 @@ fn deepspeed_is_not_optimal_for_the_largest_part() {
             .collect();
         for parts in 2..=4 {
             let ds = max_part(&w, deepspeed_balanced(&w, parts).starts());
-            let opt = all_partitions(5, parts)
-                .iter()
-                .map(|s| max_part(&w, s))
+            let opt = partitions(5, parts)
+                .map(|s| max_part(&w, s.starts()))
                 .min()
                 .unwrap();
             assert!(ds >= opt);
@@ -381,17 +368,12 @@ fn deepspeed_is_not_optimal_for_the_largest_part() {
 
 #[test]
 fn heavy_last_layer_with_four_stages_is_valid_for_every_partitioner() {
-    let mut layers: Vec<Layer> = (0..7)
-        .map(|i| Layer::new(format!("l{i}"), 1.0, 2.0))
-        .collect();
-    layers.push(Layer::new("head", 10.0, 20.0));
-    let problem = ProblemSpec::new(Chain::new("heavy", "units", layers).unwrap(), 4)
-        .with_micro_batches(8)
-        .check()
-        .unwrap();
+    let mut costs = vec![(1.0, 2.0); 7];
+    costs.push((10.0, 20.0));
+    let problem = pipecut_testkit::problem(chain(&costs), 4, 8);
     for algo in all() {
-        let plan = algo.solve(&problem).unwrap();
-        valid(&problem, &plan.starts);
+        let solution = algo.solve(&problem).unwrap();
+        valid(&problem, solution.partition.starts());
     }
     let names: Vec<String> = all().iter().map(|a| a.name().to_string()).collect();
     assert_eq!(

@@ -1,10 +1,11 @@
 //! Times both MILP models with and without each strengthening.
 //!
 //! `cargo run --release -p pipecut-milp --features highs --example strengthening [backend]`
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pipecut_core::{synthetic, Partitioner, ProblemSpec, Schedule, TimeLimited};
+use pipecut_core::{synthetic, ProblemSpec, Schedule, TimeLimited};
 use pipecut_milp::{Backend, MilpBottleneck, MilpStepTime};
+use pipecut_sim::PlanExt;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backend: Backend = std::env::args()
@@ -28,13 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             o.default_starts = default_starts;
             o.probe_fixing = fixing;
             o.bound_cut = cut;
-            let t = Instant::now();
-            let plan = s.solve(&problem)?;
+            let plan = s.plan(&problem)?;
             println!(
                 "milp N={n} P={p} starts={default_starts} fixing={fixing} cut={cut}: {:.3} s {} {} {:?}",
-                t.elapsed().as_secs_f64(),
+                plan.solve_seconds,
                 plan.status,
-                plan.bottleneck,
+                plan.bottleneck(),
                 plan.notes
             );
         }
@@ -56,13 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             o.default_starts = default_starts;
             o.probe_fixing = fixing;
             o.bound_cut = cut;
-            let t = Instant::now();
-            let plan = s.solve(&problem)?;
+            let plan = s.plan(&problem)?;
             println!(
                 "milp-steptime {schedule} N=24 P=4 M=8 starts={default_starts} fixing={fixing} cut={cut}: {:.3} s {} {} {:?}",
-                t.elapsed().as_secs_f64(),
+                plan.solve_seconds,
                 plan.status,
-                plan.step_time,
+                plan.step_time(),
                 plan.notes
             );
         }

@@ -1,8 +1,11 @@
 //! The error type of `pipecut-milp`.
+//!
+//! A leaf module: backends are named by their command-line name (what
+//! [`Backend::as_str`](crate::Backend::as_str) gives), so every other module
+//! may use this one and this one uses none of them.
 
+use pipecut_core::format::number;
 use thiserror::Error;
-
-use crate::backend::Backend;
 
 /// Everything that can go wrong while building or solving a MILP.
 #[derive(Debug, Error)]
@@ -12,7 +15,7 @@ pub enum MilpError {
     #[error("`milp-backend` = `{requested}` is not compiled in (available: {available}); rebuild with `--features highs`")]
     BackendNotCompiled {
         /// The backend asked for.
-        requested: Backend,
+        requested: &'static str,
         /// The backends this build has, comma separated.
         available: String,
     },
@@ -21,6 +24,16 @@ pub enum MilpError {
     UnknownBackend {
         /// The rejected name.
         value: String,
+    },
+    /// An option is out of its range (see [`MilpOptions::check`](crate::MilpOptions::check)).
+    #[error("`{field}` = {value} is invalid: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        field: &'static str,
+        /// The rejected value, formatted.
+        value: String,
+        /// What the option needs.
+        reason: &'static str,
     },
     /// The model has no feasible point: no partition satisfies the memory
     /// capacity (the solver proved it, or the stage windows are already empty).
@@ -33,7 +46,8 @@ pub enum MilpError {
     },
     /// The time limit expired before any feasible partition was known.
     #[error(
-        "`time_limit` = {limit_seconds} s expired before the solver found any feasible partition"
+        "`time_limit` = {} s expired before the solver found any feasible partition",
+        number(*limit_seconds)
     )]
     NoSolution {
         /// The limit, in seconds.
@@ -43,20 +57,31 @@ pub enum MilpError {
     /// nor a limit).
     #[error("backend `{backend}` failed: {status}")]
     Backend {
-        /// The backend.
-        backend: Backend,
+        /// The backend's name.
+        backend: &'static str,
         /// The backend's typed status, formatted.
         status: String,
     },
     /// The backend panicked; the panic was caught so the caller gets an error.
     #[error("backend `{backend}` panicked while solving")]
     BackendPanicked {
-        /// The backend.
-        backend: Backend,
+        /// The backend's name.
+        backend: &'static str,
+    },
+    /// The schedule's rules name an operation its device orders never run
+    /// (the step-time model cannot be written down).
+    #[error("schedule rules are inconsistent: {reason}")]
+    ScheduleRules {
+        /// What is missing.
+        reason: String,
     },
     /// The plan the solver returned does not achieve the objective it claims
     /// (a modelling or numerical error; never silently accepted).
-    #[error("objective mismatch: the solver claims {claimed} but the {what} of its partition is {actual}")]
+    #[error(
+        "objective mismatch: the solver claims {} but the {what} of its partition is {}",
+        number(*claimed),
+        number(*actual)
+    )]
     ObjectiveMismatch {
         /// `bottleneck` or `simulated step time`.
         what: &'static str,

@@ -1,113 +1,146 @@
 //! The end of every MILP solve, shared by both models: run the backend, turn
-//! its answer into a partition, check that partition exactly (memory and the
-//! objective the solver claims), keep the better of it and the incumbent, and
-//! build the plan with an honest status.
+//! its answer into a partition, check that partition exactly (memory, and the
+//! objective the solver claims against the exact value), keep the better of
+//! it and the incumbent, and say honestly what was proven.
 
-use std::time::Instant;
+use pipecut_core::format::number;
+use pipecut_core::{evaluate_with, Evaluation, Partition, Prefix, Solution, Status};
 
-use pipecut_core::{
-    evaluate_with, Evaluation, Objective, Partition, Plan, Prefix, Problem, SolveInfo,
-};
-
-use crate::backend::{self, Backend, LinearModel, Settings};
+use crate::backend::{self, Settings, Solved};
 use crate::error::MilpError;
-use crate::options::{remaining, status_of, tolerance, MilpOptions};
-use crate::staircase::Staircase;
-use crate::start::Incumbent;
+use crate::linear_model::LinearModel;
+use crate::model::staircase::Staircase;
+use crate::solve_context::SolveContext;
 
-/// What a model hands over once it is built.
+/// A built model, ready to solve.
 pub(crate) struct Finish<'a> {
-    pub problem: &'a Problem,
-    pub prefix: &'a Prefix,
     pub model: &'a LinearModel,
     pub stair: &'a Staircase,
-    pub options: &'a MilpOptions,
-    pub backend: Backend,
-    pub started: Instant,
-    pub incumbent: Option<&'a Incumbent>,
-    /// The objective's unit: the model's objective times `scale` is in the
-    /// chain's time unit.
-    pub scale: f64,
     /// Row entries along which solver tolerances can add up.
     pub terms: usize,
-    /// Partitioner name.
-    pub algorithm: &'static str,
-    pub objective: Objective,
-    /// What the objective is, for the mismatch error.
-    pub what: &'static str,
+}
+
+/// Absolute tolerance for comparing a solver's claimed objective with the
+/// exact value of its rounded partition: feasibility and integrality
+/// tolerances (about 1e-7 and 1e-6 of the unit scale) can add up along `terms`
+/// row entries.
+fn tolerance(scale: f64, terms: usize) -> f64 {
+    1e-6 * scale * (terms as f64 + 10.0)
 }
 
 impl Finish<'_> {
     /// Solves and finishes; `exact_value` gives the true objective of a
-    /// partition (its evaluation is at hand).
+    /// partition (the prefix sums and its evaluation are at hand).
     pub fn run(
         self,
-        mut notes: Vec<String>,
-        exact_value: impl Fn(&Partition, &Evaluation) -> Result<f64, MilpError>,
-    ) -> Result<Plan, MilpError> {
-        let capacity = self.problem.memory_capacity();
-        let limit = self.options.time_limit;
+        ctx: SolveContext<'_>,
+        exact_value: impl Fn(&Prefix, &Partition, &Evaluation) -> Result<f64, MilpError>,
+    ) -> Result<Solution, MilpError> {
         let settings = Settings {
-            backend: self.backend,
-            time_limit: remaining(limit, self.started),
-            threads: self.options.threads,
+            time_limit: ctx.options.time_left(ctx.started),
+            threads: ctx.options.threads,
         };
-        let outcome = match backend::solve(self.model, settings) {
+        let solved = match backend::solve(self.model, ctx.options.backend, settings) {
             Ok(o) => Some(o),
-            Err(MilpError::NoSolution { .. }) if self.incumbent.is_some() => None,
+            Err(MilpError::NoSolution { .. }) if ctx.incumbent.is_some() => None,
             Err(MilpError::Infeasible { reason, .. }) => {
-                return Err(MilpError::Infeasible { capacity, reason })
+                return Err(MilpError::Infeasible {
+                    capacity: ctx.problem.memory_capacity(),
+                    reason,
+                })
             }
             Err(e) => return Err(e),
         };
-        let mut chosen: Option<(Partition, f64)> = None;
-        if let Some(o) = &outcome {
-            let part = self.stair.partition(&o.values)?;
-            let eval = evaluate_with(self.problem, self.prefix, &part);
-            if let (Some(cap), false) = (capacity, eval.fits_memory) {
-                return Err(MilpError::MemoryViolated {
-                    starts: part.starts().to_vec(),
-                    peak: eval.peak_memory_bytes,
-                    capacity: cap,
-                });
-            }
-            let actual = exact_value(&part, &eval)?;
-            let claimed = o.objective * self.scale;
-            // A proven optimum must match exactly (up to tolerances); an
-            // incumbent may only be better than the solver's own figure.
-            let off = if o.optimal {
-                (actual - claimed).abs()
-            } else {
-                actual - claimed
-            };
-            if off > tolerance(self.scale, self.terms) {
-                return Err(MilpError::ObjectiveMismatch {
-                    what: self.what,
-                    claimed,
-                    actual,
-                });
-            }
-            chosen = Some((part, actual));
-        }
-        if let Some(i) = self.incumbent {
+        let mut chosen = match &solved {
+            Some(s) => Some(self.checked(&ctx, s, &exact_value)?),
+            None => None,
+        };
+        if let Some(i) = &ctx.incumbent {
             if chosen.as_ref().is_none_or(|c| i.value < c.1) {
                 chosen = Some((i.partition.clone(), i.value));
             }
         }
-        let Some((part, value)) = chosen else {
+        let Some((partition, value)) = chosen else {
             return Err(MilpError::NoSolution {
-                limit_seconds: limit.map_or(f64::INFINITY, |l| l.as_secs_f64()),
+                limit_seconds: ctx.options.limit_seconds(),
             });
         };
-        let (status, bound) = status_of(outcome.as_ref(), self.scale, value, limit, &mut notes);
-        let info = SolveInfo {
-            algorithm: self.algorithm.into(),
+        let (status, bound, note) = verdict(&ctx, solved.as_ref(), value);
+        Ok(Solution {
+            partition,
             status,
-            objective: self.objective,
+            objective: ctx.goal.objective(),
             bound,
-            solve_seconds: self.started.elapsed().as_secs_f64(),
-            notes,
+            notes: ctx.notes,
+        }
+        .with_notes(note))
+    }
+
+    /// The solver's partition and its exact value, after checking memory and
+    /// the claimed objective.
+    fn checked(
+        &self,
+        ctx: &SolveContext<'_>,
+        solved: &Solved,
+        exact_value: &impl Fn(&Prefix, &Partition, &Evaluation) -> Result<f64, MilpError>,
+    ) -> Result<(Partition, f64), MilpError> {
+        let part = self.stair.partition(&solved.values)?;
+        let eval = evaluate_with(ctx.problem, &ctx.prefix, &part);
+        if let (Some(cap), false) = (ctx.problem.memory_capacity(), eval.fits_memory) {
+            return Err(MilpError::MemoryViolated {
+                starts: part.starts().to_vec(),
+                peak: eval.peak_memory_bytes,
+                capacity: cap,
+            });
+        }
+        let actual = exact_value(&ctx.prefix, &part, &eval)?;
+        let claimed = solved.objective * ctx.scale;
+        // A proven optimum must match exactly (up to tolerances); an
+        // incumbent may only be better than the solver's own figure.
+        let off = if solved.optimal {
+            (actual - claimed).abs()
+        } else {
+            actual - claimed
         };
-        Ok(pipecut_sim::make_plan(self.problem, &part, info)?)
+        if off > tolerance(ctx.scale, self.terms) {
+            return Err(MilpError::ObjectiveMismatch {
+                what: ctx.goal.what(),
+                claimed,
+                actual,
+            });
+        }
+        Ok((part, actual))
+    }
+}
+
+/// Status, bound and a note on what stopped the search, for a chosen
+/// partition of exact value `value`.
+fn verdict(
+    ctx: &SolveContext<'_>,
+    solved: Option<&Solved>,
+    value: f64,
+) -> (Status, Option<f64>, Option<String>) {
+    let limit = number(ctx.options.limit_seconds());
+    match solved {
+        // Proven optimal (gap 0): the optimum is the exact value of the
+        // partition; the solver's own bound differs from it only by rounding.
+        Some(s) if s.optimal => (Status::Optimal, Some(value), None),
+        Some(s) => {
+            let bound = s.bound.map(|b| (b * ctx.scale).min(value));
+            let note = match bound {
+                Some(b) if value > 0.0 => format!(
+                    "stopped by the time limit ({limit} s): gap {}% to the best bound {}",
+                    number(100.0 * (value - b) / value),
+                    number(b)
+                ),
+                _ => format!("stopped by the time limit ({limit} s) with no proven bound"),
+            };
+            (Status::Feasible, bound, Some(note))
+        }
+        None => (
+            Status::Feasible,
+            None,
+            Some("the solver found nothing within the time limit; returning the warm start".into()),
+        ),
     }
 }

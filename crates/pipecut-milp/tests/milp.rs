@@ -1,38 +1,21 @@
 //! Cross-checks of both MILP models against brute force (and, with HiGHS,
-//! an independent DP on larger chains).
+//! the bottleneck DP on larger chains).
 
 use std::time::{Duration, Instant};
 
 use pipecut_core::{
-    evaluate, synthetic, Chain, Layer, Partition, Partitioner, Problem, ProblemSpec, Schedule,
-    Status, TimeLimited, WarmStartable,
+    evaluate, synthetic, Partitioner, Problem, ProblemSpec, Schedule, Solution, Status, Threaded,
+    TimeLimited, WarmStartable,
 };
 use pipecut_milp::{Backend, MilpBottleneck, MilpError, MilpStepTime};
-use pipecut_sim::simulate;
+use pipecut_sim::{simulate, PlanExt};
+use pipecut_testkit::{chain_of, partitions};
 use proptest::prelude::*;
-
-/// Every partition of `n` layers into `p` non-empty stages.
-fn all_partitions(n: usize, p: usize) -> Vec<Partition> {
-    fn rec(k: usize, starts: &mut Vec<usize>, n: usize, p: usize, out: &mut Vec<Partition>) {
-        if k == p {
-            out.push(Partition::new(starts.clone(), n).unwrap());
-            return;
-        }
-        for s in starts[k - 1] + 1..=n - (p - k) {
-            starts.push(s);
-            rec(k + 1, starts, n, p, out);
-            starts.pop();
-        }
-    }
-    let mut out = Vec::new();
-    rec(1, &mut vec![0], n, p, &mut out);
-    out
-}
 
 /// (least bottleneck, least simulated step time) over partitions that fit.
 fn brute(problem: &Problem) -> (f64, f64) {
     let mut best = (f64::INFINITY, f64::INFINITY);
-    for part in all_partitions(problem.layers(), problem.stages()) {
+    for part in partitions(problem.layers(), problem.stages()) {
         let e = evaluate(problem, &part);
         if e.fits_memory {
             best.0 = best.0.min(e.bottleneck);
@@ -46,6 +29,16 @@ fn brute(problem: &Problem) -> (f64, f64) {
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-9)
+}
+
+/// The bottleneck of a solution's partition.
+fn bottleneck(problem: &Problem, s: &Solution) -> f64 {
+    evaluate(problem, &s.partition).bottleneck
+}
+
+/// The simulated step time of a solution's partition.
+fn step_time(problem: &Problem, s: &Solution) -> f64 {
+    simulate(problem, &s.partition, false).unwrap().step_time
 }
 
 /// A random problem: costs, bytes, optional link, speeds and memory cap.
@@ -144,11 +137,12 @@ proptest! {
     ) {
         let (want, _) = brute(&problem);
         match from_scratch_bottleneck(Backend::Microlp).solve_milp(&problem) {
-            Ok(plan) => {
-                prop_assert_eq!(plan.status, Status::Optimal);
-                prop_assert!(plan.fits_memory);
-                prop_assert!(close(plan.bottleneck, want), "milp {} brute {}", plan.bottleneck, want);
-                prop_assert_eq!(plan.bound, Some(plan.bottleneck));
+            Ok(s) => {
+                prop_assert_eq!(s.status, Status::Optimal);
+                prop_assert!(evaluate(&problem, &s.partition).fits_memory);
+                let got = bottleneck(&problem, &s);
+                prop_assert!(close(got, want), "milp {} brute {}", got, want);
+                prop_assert_eq!(s.bound, Some(got));
             }
             Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
             Err(e) => prop_assert!(false, "{e}"),
@@ -156,24 +150,23 @@ proptest! {
     }
 
     /// `milp-steptime` (microlp) proves the least simulated step time over
-    /// every partition, and its plan's simulated time is what it claims.
+    /// every partition, and its partition's simulated time is what it claims.
     #[test]
     fn milp_steptime_is_the_brute_force_simulated_optimum(
         problem in problem_strategy(8, 3, vec![Schedule::OneFOneB, Schedule::GPipe, Schedule::Interleaved { virtual_stages: 2 }])
     ) {
-        let (bottleneck, want) = brute(&problem);
+        let (least_bottleneck, want) = brute(&problem);
         match from_scratch_steptime(Backend::Microlp).solve_milp(&problem) {
-            Ok(plan) => {
-                prop_assert_eq!(plan.status, Status::Optimal);
-                prop_assert!(plan.fits_memory);
-                let part = plan.partition().unwrap();
-                let simulated = simulate(&problem, &part, false).unwrap().step_time;
-                prop_assert_eq!(simulated, plan.step_time);
-                prop_assert!(close(plan.step_time, want), "milp {} brute {}", plan.step_time, want);
-                // Never above the bottleneck-optimal plan's simulated time.
+            Ok(s) => {
+                prop_assert_eq!(s.status, Status::Optimal);
+                prop_assert!(evaluate(&problem, &s.partition).fits_memory);
+                let simulated = step_time(&problem, &s);
+                prop_assert_eq!(s.bound, Some(simulated));
+                prop_assert!(close(simulated, want), "milp {} brute {}", simulated, want);
+                // Never above the bottleneck-optimal partition's simulated time.
                 let b = microlp_bottleneck().solve_milp(&problem).unwrap();
-                prop_assert!(plan.step_time <= b.step_time * (1.0 + 1e-9));
-                prop_assert!(close(b.bottleneck, bottleneck));
+                prop_assert!(simulated <= step_time(&problem, &b) * (1.0 + 1e-9));
+                prop_assert!(close(bottleneck(&problem, &b), least_bottleneck));
             }
             Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
             Err(e) => prop_assert!(false, "{e}"),
@@ -181,13 +174,10 @@ proptest! {
     }
 }
 
-fn chain(costs: &[f64]) -> Chain {
-    let layers = costs
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| Layer::new(format!("l{i}"), c, 2.0 * c).with_bytes(100, 10, 1000))
-        .collect();
-    Chain::new("t", "s", layers).unwrap()
+/// `l0, l1, ...` with forward `c`, backward `2c` and 100 / 10 / 1000 bytes.
+fn chain(costs: &[f64]) -> pipecut_core::Chain {
+    let rows: Vec<_> = costs.iter().map(|&c| (c, 2.0 * c, 100, 10, 1000)).collect();
+    chain_of(&rows)
 }
 
 #[test]
@@ -208,9 +198,10 @@ fn steptime_beats_the_bottleneck_optimum_where_they_differ() {
         .unwrap();
         let st = microlp_steptime().solve_milp(&problem).unwrap();
         let bn = microlp_bottleneck().solve_milp(&problem).unwrap();
-        assert!(st.step_time <= bn.step_time * (1.0 + 1e-12));
-        assert!(bn.bottleneck <= st.bottleneck * (1.0 + 1e-12));
-        if st.step_time < bn.step_time * (1.0 - 1e-9) {
+        let (st_time, bn_time) = (step_time(&problem, &st), step_time(&problem, &bn));
+        assert!(st_time <= bn_time * (1.0 + 1e-12));
+        assert!(bottleneck(&problem, &bn) <= bottleneck(&problem, &st) * (1.0 + 1e-12));
+        if st_time < bn_time * (1.0 - 1e-9) {
             strictly_better += 1;
         }
     }
@@ -237,17 +228,19 @@ fn steptime_is_never_above_any_other_algorithm() {
         .with_link(0.02, 1e9)
         .check()
         .unwrap();
-        let plan = microlp_steptime().solve_milp(&problem).unwrap();
+        let plan = microlp_steptime().plan(&problem).unwrap();
         assert_eq!(plan.status, Status::Optimal);
+        assert_eq!(plan.bound, Some(plan.step_time()));
         for other in &others {
             // Baselines may refuse a problem (e.g. megatron's divisibility).
             if let Ok(o) = other.solve(&problem) {
+                let theirs = step_time(&problem, &o);
                 assert!(
-                    plan.step_time <= o.step_time * (1.0 + 1e-12),
+                    plan.step_time() <= theirs * (1.0 + 1e-12),
                     "{} {} < milp-steptime {}",
                     other.name(),
-                    o.step_time,
-                    plan.step_time
+                    theirs,
+                    plan.step_time()
                 );
             }
         }
@@ -287,14 +280,48 @@ fn warm_start_is_used_and_reported() {
         .unwrap();
     let mut solver = microlp_bottleneck();
     let want = solver.solve_milp(&problem).unwrap();
-    solver.set_warm_start(Some(Partition::new(want.starts.clone(), 7).unwrap()));
-    let plan = solver.solve_milp(&problem).unwrap();
-    assert_eq!(plan.bottleneck, want.bottleneck);
+    solver.set_warm_start(Some(want.partition.clone()));
+    let s = solver.solve_milp(&problem).unwrap();
+    assert_eq!(bottleneck(&problem, &s), bottleneck(&problem, &want));
     assert!(
-        plan.notes.iter().any(|n| n.contains("warm start")),
+        s.notes.iter().any(|n| n.contains("warm start")),
         "{:?}",
-        plan.notes
+        s.notes
     );
+}
+
+#[test]
+fn notes_print_numbers_short() {
+    // Sums of such costs print with about 17 digits under `{}`.
+    let costs: Vec<f64> = (0..6).map(|i| 0.0026 * (1 + i % 3) as f64).collect();
+    let problem = ProblemSpec::new(chain(&costs), 2)
+        .with_micro_batches(4)
+        .check()
+        .unwrap();
+    for notes in [
+        microlp_bottleneck().solve_milp(&problem).unwrap().notes,
+        microlp_steptime().solve_milp(&problem).unwrap().notes,
+    ] {
+        let note = notes.iter().find(|n| n.starts_with("warm start")).unwrap();
+        let number = note.rsplit(' ').next().unwrap().trim_end_matches(')');
+        assert!(number.len() <= 8, "{note}");
+    }
+}
+
+#[test]
+fn zero_threads_is_rejected_not_clamped() {
+    let problem = ProblemSpec::new(chain(&[1.0; 4]), 2).check().unwrap();
+    let mut solver = microlp_bottleneck();
+    solver.set_threads(0);
+    assert!(matches!(
+        solver.solve_milp(&problem),
+        Err(MilpError::InvalidOption {
+            field: "threads",
+            ..
+        })
+    ));
+    solver.set_threads(1);
+    assert!(solver.solve_milp(&problem).is_ok());
 }
 
 #[cfg(not(feature = "highs"))]
@@ -306,7 +333,7 @@ fn asking_for_highs_without_the_feature_fails_typed() {
             .with_backend(Backend::Highs)
             .solve_milp(&problem),
         Err(MilpError::BackendNotCompiled {
-            requested: Backend::Highs,
+            requested: "highs",
             ..
         })
     ));
@@ -345,18 +372,14 @@ fn time_limit_is_honoured() {
             "{backend}: {elapsed:?}"
         );
         match result {
-            Ok(plan) => {
-                assert_eq!(plan.status, Status::Feasible, "{backend}: {:?}", plan.notes);
-                assert!(plan.bound.is_none_or(|b| b <= plan.step_time));
+            Ok(s) => {
+                assert_eq!(s.status, Status::Feasible, "{backend}: {:?}", s.notes);
+                let simulated = step_time(&problem, &s);
+                assert!(s.bound.is_none_or(|b| b <= simulated));
                 assert!(
-                    plan.notes.iter().any(|n| n.contains("time limit")),
+                    s.notes.iter().any(|n| n.contains("time limit")),
                     "{:?}",
-                    plan.notes
-                );
-                let part = plan.partition().unwrap();
-                assert_eq!(
-                    simulate(&problem, &part, false).unwrap().step_time,
-                    plan.step_time
+                    s.notes
                 );
             }
             Err(MilpError::NoSolution { .. }) => {}
@@ -376,33 +399,17 @@ fn time_limit_is_honoured() {
 #[cfg(feature = "highs")]
 mod highs {
     use super::*;
+    use pipecut_core::dp::BottleneckTables;
+    use pipecut_core::Prefix;
 
-    /// An independent `O(P N^2)` DP on the bottleneck (per-stage memory only,
-    /// so one stage per device).
-    #[allow(clippy::needless_range_loop)] // the textbook index form is the point
+    /// The bottleneck DP's optimum with every stage capped at the capacity
+    /// (exact for one stage per device).
     fn dp(problem: &Problem) -> f64 {
-        let n = problem.layers();
-        let p = problem.stages();
-        let prefix = pipecut_core::Prefix::new(problem);
-        let inf = problem.peak_in_flight();
-        let mut best = vec![f64::INFINITY; n + 1];
-        best[0] = 0.0;
-        for k in 0..p {
-            let mut next = vec![f64::INFINITY; n + 1];
-            for j in 1..=n {
-                for i in 0..j {
-                    let fits = problem
-                        .memory_capacity()
-                        .is_none_or(|c| prefix.stage_memory(inf[k], i, j) <= c);
-                    if fits && best[i].is_finite() {
-                        let t = prefix.stage_time(problem.speed(k), i, j);
-                        next[j] = next[j].min(best[i].max(t));
-                    }
-                }
-            }
-            best = next;
-        }
-        best[n]
+        let prefix = Prefix::new(problem);
+        let caps = problem.memory_capacity().map(|c| vec![c; problem.stages()]);
+        BottleneckTables::new(problem, &prefix, caps)
+            .optimum()
+            .unwrap_or(f64::INFINITY)
     }
 
     proptest! {
@@ -414,9 +421,10 @@ mod highs {
         ) {
             let want = dp(&problem);
             match from_scratch_bottleneck(Backend::Highs).solve_milp(&problem) {
-                Ok(plan) => {
-                    prop_assert_eq!(plan.status, Status::Optimal);
-                    prop_assert!(close(plan.bottleneck, want), "milp {} dp {}", plan.bottleneck, want);
+                Ok(s) => {
+                    prop_assert_eq!(s.status, Status::Optimal);
+                    let got = bottleneck(&problem, &s);
+                    prop_assert!(close(got, want), "milp {} dp {}", got, want);
                 }
                 Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
                 Err(e) => prop_assert!(false, "{e}"),
@@ -429,9 +437,10 @@ mod highs {
         ) {
             let (_, want) = brute(&problem);
             match from_scratch_steptime(Backend::Highs).solve_milp(&problem) {
-                Ok(plan) => {
-                    prop_assert_eq!(plan.status, Status::Optimal);
-                    prop_assert!(close(plan.step_time, want), "milp {} brute {}", plan.step_time, want);
+                Ok(s) => {
+                    prop_assert_eq!(s.status, Status::Optimal);
+                    let got = step_time(&problem, &s);
+                    prop_assert!(close(got, want), "milp {} brute {}", got, want);
                 }
                 Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
                 Err(e) => prop_assert!(false, "{e}"),

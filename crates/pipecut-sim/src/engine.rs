@@ -7,7 +7,8 @@
 //! [`Simulator`] resolves it once, at construction, into a flat topological
 //! list; a simulation is then one branch-light pass over that list.
 
-use pipecut_core::{Op, OpKind, Partition, Prefix, Problem, Schedule};
+use pipecut_core::schedule::in_flight_peaks;
+use pipecut_core::{Op, OpKind, Partition, Prefix, Problem, Schedule, Simulation, TimelineOp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
@@ -63,7 +64,8 @@ impl StageTimes {
     }
 }
 
-/// Forward, backward and outgoing delay of stage `k` holding `first..end`.
+/// Forward, backward and outgoing delay of stage `k` holding `first..end`,
+/// all from the one stage evaluator in core.
 fn stage_times(
     problem: &Problem,
     prefix: &Prefix,
@@ -71,62 +73,8 @@ fn stage_times(
     first: usize,
     end: usize,
 ) -> (f64, f64, f64) {
-    let speed = problem.speed(k);
-    let delay = if prefix.boundary.is_empty() || end == prefix.len() {
-        0.0
-    } else {
-        prefix.boundary[end - 1]
-    };
-    (
-        speed * (prefix.forward[end] - prefix.forward[first]),
-        speed * (prefix.backward[end] - prefix.backward[first]),
-        delay,
-    )
-}
-
-/// One executed operation, for Gantt charts and checks.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct TimelineOp {
-    /// Device that ran it.
-    pub device: usize,
-    /// Global stage.
-    pub stage: usize,
-    /// Chunk on the device.
-    pub chunk: usize,
-    /// Forward or backward.
-    pub kind: OpKind,
-    /// Micro-batch.
-    pub micro_batch: usize,
-    /// Start time.
-    pub start: f64,
-    /// End time.
-    pub end: f64,
-}
-
-/// What the simulation reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimResult {
-    /// Makespan: when the last operation ends.
-    pub step_time: f64,
-    /// Busy time of each device.
-    pub device_busy: Vec<f64>,
-    /// `1 - sum busy / (devices * step_time)` (0 when the step takes no time).
-    pub bubble_fraction: f64,
-    /// Peak number of micro-batches each stage holds at once.
-    pub peak_in_flight: Vec<usize>,
-    /// Peak memory of each stage: `params + peak_in_flight * activations`
-    /// (empty when simulated from raw [`StageTimes`]).
-    pub stage_memory_bytes: Vec<u64>,
-    /// Memory of each device (sum of its stages; empty from raw times).
-    pub device_memory_bytes: Vec<u64>,
-    /// Largest device memory (0 from raw times).
-    pub peak_memory_bytes: u64,
-    /// The critical stage: see [`Simulator`] for the definition.
-    pub critical_stage: usize,
-    /// Every operation with its start and end, if requested: device by
-    /// device, each in its execution order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeline: Option<Vec<TimelineOp>>,
+    let (f, b) = prefix.stage_compute(problem.speed(k), first, end);
+    (f, b, prefix.delay_after(end))
 }
 
 /// Reusable buffers for [`Simulator::step_time_with`] and
@@ -134,8 +82,9 @@ pub struct SimResult {
 /// keeps one per thread and allocates nothing per simulation.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    /// `[f_0, b_0, f_1, b_1, ...]`, then `delay_0 .. delay_{P-1}`, then a 0
-    /// for dependencies that cross no link.
+    /// Every stage's duration of every operation kind (`K = OpKind::COUNT`
+    /// slots per stage: `table[K k + kind.index()]`), then `delay_0 ..
+    /// delay_{P-1}`, then a 0 for dependencies that cross no link.
     table: Vec<f64>,
     /// End time of every operation in topological order, after a slot 0
     /// that stays 0 (the "input" of stage-0 forwards).
@@ -172,7 +121,7 @@ struct FlatOp {
     duration: u32,
     /// Slot in `end` of the operation whose output this one consumes (0: none).
     input: u32,
-    /// Index of the input's transfer delay in the table (`3P`: no delay).
+    /// Index of the input's transfer delay in the table (`(K + 1) P`: no delay).
     delay: u32,
 }
 
@@ -180,20 +129,25 @@ struct FlatOp {
 /// whose signature cannot fail).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Invalid {
-    ZeroStages,
-    ZeroMicroBatches,
-    ZeroVirtualStages,
-    VirtualStagesMismatch { virtual_stages: usize },
-    MicroBatchesNotMultiple { devices: usize },
+    /// The schedule's rules reject the stage or micro-batch count.
+    Schedule,
     TooManyOperations,
-    Deadlock { device: usize, op: Op },
+    Deadlock {
+        device: usize,
+        op: Op,
+    },
+    /// The rules give an operation more inputs than the timing pass reads.
+    Inputs {
+        device: usize,
+        op: Op,
+    },
 }
 
 /// A simulator for one problem's schedule. The per-device orders depend only
 /// on the schedule, `P` and `M`, so they are built (and put in a valid
 /// timing order) once and reused for every partition simulated.
 ///
-/// **Semantics** (DESIGN section 4). `P` counts global stages (`D * v` for
+/// **Semantics**. `P` counts global stages (`D * v` for
 /// interleaved). Each device runs its operations in its fixed order. An
 /// operation starts at `max(device free, input ready)`: the input of a
 /// forward of micro-batch `m` on stage `k > 0` is the forward of `m` on stage
@@ -297,7 +251,7 @@ impl Simulator {
         orders: Vec<Vec<Op>>,
     ) -> Result<Self, SimError> {
         if let Some(invalid) = validate(schedule, stages, micro_batches) {
-            return Err(invalid.error(stages, micro_batches));
+            return Err(invalid.error(schedule, stages, micro_batches));
         }
         let devices = schedule.devices(stages);
         if orders.len() != devices {
@@ -307,7 +261,8 @@ impl Simulator {
             });
         }
         let v = schedule.virtual_stages();
-        let per_device = 2 * v * micro_batches;
+        let kinds = schedule.op_kinds();
+        let per_device = kinds.len() * v * micro_batches;
         let mut seen = vec![false; per_device];
         for (device, order) in orders.iter().enumerate() {
             if order.len() != per_device {
@@ -327,8 +282,15 @@ impl Simulator {
                         reason: "chunk or micro-batch out of range",
                     });
                 }
-                let key = (op.chunk * micro_batches + op.micro_batch) * 2
-                    + usize::from(op.kind == OpKind::Backward);
+                let Some(kind) = kinds.iter().position(|&k| k == op.kind) else {
+                    return Err(SimError::OrderOp {
+                        device,
+                        position,
+                        op: *op,
+                        reason: "operation kind not used by the schedule",
+                    });
+                };
+                let key = (op.chunk * micro_batches + op.micro_batch) * kinds.len() + kind;
                 if std::mem::replace(&mut seen[key], true) {
                     return Err(SimError::OrderOp {
                         device,
@@ -362,7 +324,7 @@ impl Simulator {
         let peak_in_flight = if invalid.is_some() {
             Vec::new()
         } else {
-            in_flight(schedule, stages, &orders)
+            in_flight_peaks(stages, &orders, |d, c| schedule.stage_of(d, c, stages))
         };
         let (flat, slot_of) = if invalid.is_some() {
             (Vec::new(), Vec::new())
@@ -392,7 +354,7 @@ impl Simulator {
     fn ready(&self) -> Result<(), SimError> {
         match self.invalid {
             None => Ok(()),
-            Some(i) => Err(i.error(self.stages, self.micro_batches)),
+            Some(i) => Err(i.error(self.schedule, self.stages, self.micro_batches)),
         }
     }
 
@@ -437,7 +399,7 @@ impl Simulator {
         problem: &Problem,
         partition: &Partition,
         timeline: bool,
-    ) -> Result<SimResult, SimError> {
+    ) -> Result<Simulation, SimError> {
         self.run_with(problem, &Prefix::new(problem), partition, timeline)
     }
 
@@ -448,24 +410,10 @@ impl Simulator {
         prefix: &Prefix,
         partition: &Partition,
         timeline: bool,
-    ) -> Result<SimResult, SimError> {
+    ) -> Result<Simulation, SimError> {
         self.check_partition(problem, prefix, partition)?;
         let times = StageTimes::from_partition(problem, prefix, partition);
-        let mut result = self.run_times(&times, timeline)?;
-        let stage_memory: Vec<u64> = partition
-            .ranges()
-            .enumerate()
-            .map(|(k, r)| prefix.stage_memory(self.peak_in_flight[k], r.start, r.end))
-            .collect();
-        let mut device_memory = vec![0u64; self.devices];
-        for (k, &bytes) in stage_memory.iter().enumerate() {
-            let d = self.schedule.device_of(k, self.stages);
-            device_memory[d] = device_memory[d].saturating_add(bytes);
-        }
-        result.peak_memory_bytes = device_memory.iter().copied().max().unwrap_or(0);
-        result.stage_memory_bytes = stage_memory;
-        result.device_memory_bytes = device_memory;
-        Ok(result)
+        self.run_times(&times, timeline)
     }
 
     /// Only the step time of a partition (the hot path of searches). Same
@@ -492,14 +440,14 @@ impl Simulator {
     ) -> Result<f64, SimError> {
         self.ready()?;
         self.check_partition(problem, prefix, partition)?;
-        let p = self.stages;
+        let layout = TableLayout {
+            stages: self.stages,
+        };
         scratch.table.clear();
-        scratch.table.resize(3 * p + 1, 0.0);
+        scratch.table.resize(layout.len(), 0.0);
         for (k, r) in partition.ranges().enumerate() {
             let (f, b, d) = stage_times(problem, prefix, k, r.start, r.end);
-            scratch.table[2 * k] = f;
-            scratch.table[2 * k + 1] = b;
-            scratch.table[2 * p + k] = d;
+            layout.fill(&mut scratch.table, k, f, b, d);
         }
         Ok(self.pass(scratch))
     }
@@ -517,13 +465,14 @@ impl Simulator {
     }
 
     fn fill_table(&self, scratch: &mut Scratch, times: &StageTimes) {
-        let p = self.stages;
+        let layout = TableLayout {
+            stages: self.stages,
+        };
         scratch.table.clear();
-        scratch.table.resize(3 * p + 1, 0.0);
-        for k in 0..p {
-            scratch.table[2 * k] = times.forward[k];
-            scratch.table[2 * k + 1] = times.backward[k];
-            scratch.table[2 * p + k] = times.delay[k];
+        scratch.table.resize(layout.len(), 0.0);
+        for k in 0..self.stages {
+            let (f, b, d) = (times.forward[k], times.backward[k], times.delay[k]);
+            layout.fill(&mut scratch.table, k, f, b, d);
         }
     }
 
@@ -624,10 +573,9 @@ impl Simulator {
         Ok(())
     }
 
-    /// Simulates raw stage times (memory fields are left empty: they need a
-    /// partition). Every entry must be finite and `>= 0`. Works in per-thread
+    /// Simulates raw stage times. Every entry must be finite and `>= 0`. Works in per-thread
     /// buffers: only the result is allocated.
-    pub fn run_times(&self, times: &StageTimes, timeline: bool) -> Result<SimResult, SimError> {
+    pub fn run_times(&self, times: &StageTimes, timeline: bool) -> Result<Simulation, SimError> {
         with_scratch(|scratch| self.run_times_in(scratch, times, timeline))
     }
 
@@ -636,10 +584,9 @@ impl Simulator {
         scratch: &mut Scratch,
         times: &StageTimes,
         timeline: bool,
-    ) -> Result<SimResult, SimError> {
+    ) -> Result<Simulation, SimError> {
         self.ready()?;
         self.check_times(times)?;
-        let p = self.stages;
         let total = self.flat.len();
         self.fill_table(scratch, times);
         let Scratch {
@@ -649,7 +596,7 @@ impl Simulator {
             start,
             binding,
             previous,
-        } = scratch;
+        } = &mut *scratch;
         // The same pass as `pass`, also keeping binding predecessors (and
         // starts, for a timeline).
         end.clear();
@@ -689,84 +636,77 @@ impl Simulator {
             previous[d] = slot as u32;
         }
         let step_time = free.iter().copied().fold(0.0, f64::max);
-        let device_busy = busy;
-        // Critical path, from the last operation of the first device to finish last.
-        let mut on_path = vec![0.0f64; p];
-        if let Some(d) = (0..self.devices).find(|&d| free[d] == step_time) {
-            let mut cur = previous[d];
-            while cur != 0 {
-                let i = cur as usize;
-                let duration = self.flat[i - 1].duration as usize;
-                on_path[duration / 2] += table[duration];
-                cur = binding[i];
-            }
-        }
-        let most = on_path.iter().copied().fold(0.0, f64::max);
-        let critical_stage = on_path
-            .iter()
-            .rposition(|&t| t >= most * (1.0 - TIE))
-            .unwrap_or(0);
-        let sum_busy: f64 = device_busy.iter().sum();
+        let critical_stage = self.critical_stage(scratch, step_time);
+        let sum_busy: f64 = busy.iter().sum();
         let bubble_fraction = if step_time > 0.0 {
             (1.0 - sum_busy / (self.devices as f64 * step_time)).clamp(0.0, 1.0)
         } else {
             0.0
         };
-        let timeline = timeline.then(|| {
-            let mut ops = Vec::with_capacity(total);
-            for (d, order) in self.orders.iter().enumerate() {
-                for (j, op) in order.iter().enumerate() {
-                    let slot = self.slot_of[self.offset[d] + j] as usize;
-                    ops.push(TimelineOp {
-                        device: d,
-                        stage: self.schedule.stage_of(d, op.chunk, p),
-                        chunk: op.chunk,
-                        kind: op.kind,
-                        micro_batch: op.micro_batch,
-                        start: start[slot],
-                        end: end[slot],
-                    });
-                }
-            }
-            ops
-        });
-        Ok(SimResult {
+        let timeline = timeline.then(|| self.timeline(scratch));
+        Ok(Simulation {
             step_time,
-            device_busy,
+            device_busy: busy,
             bubble_fraction,
-            peak_in_flight: self.peak_in_flight.clone(),
-            stage_memory_bytes: Vec::new(),
-            device_memory_bytes: Vec::new(),
-            peak_memory_bytes: 0,
             critical_stage,
             timeline,
         })
+    }
+
+    /// The stage with the most compute time on the critical path, traced
+    /// back from the last operation of the first device to finish last
+    /// (after a full pass of [`Simulator::run_times_in`]).
+    fn critical_stage(&self, scratch: &Scratch, step_time: f64) -> usize {
+        let layout = TableLayout {
+            stages: self.stages,
+        };
+        let mut on_path = vec![0.0f64; self.stages];
+        if let Some(d) = (0..self.devices).find(|&d| scratch.free[d] == step_time) {
+            let mut cur = scratch.previous[d];
+            while cur != 0 {
+                let i = cur as usize;
+                let duration = self.flat[i - 1].duration;
+                on_path[layout.stage_of(duration)] += scratch.table[duration as usize];
+                cur = scratch.binding[i];
+            }
+        }
+        let most = on_path.iter().copied().fold(0.0, f64::max);
+        on_path
+            .iter()
+            .rposition(|&t| t >= most * (1.0 - TIE))
+            .unwrap_or(0)
+    }
+
+    /// Every operation with its start and end, device by device (after a
+    /// full pass that kept start times).
+    fn timeline(&self, scratch: &Scratch) -> Vec<TimelineOp> {
+        let mut ops = Vec::with_capacity(self.flat.len());
+        for (d, order) in self.orders.iter().enumerate() {
+            for (j, op) in order.iter().enumerate() {
+                let slot = self.slot_of[self.offset[d] + j] as usize;
+                ops.push(TimelineOp {
+                    device: d,
+                    stage: self.schedule.stage_of(d, op.chunk, self.stages),
+                    chunk: op.chunk,
+                    kind: op.kind,
+                    micro_batch: op.micro_batch,
+                    start: scratch.start[slot],
+                    end: scratch.end[slot],
+                });
+            }
+        }
+        ops
     }
 }
 
 /// The checks a [`Problem`] makes on the schedule, plus the operation limit.
 fn validate(schedule: Schedule, stages: usize, micro_batches: usize) -> Option<Invalid> {
-    if stages == 0 {
-        return Some(Invalid::ZeroStages);
-    }
-    if micro_batches == 0 {
-        return Some(Invalid::ZeroMicroBatches);
-    }
-    if let Schedule::Interleaved { virtual_stages } = schedule {
-        if virtual_stages == 0 {
-            return Some(Invalid::ZeroVirtualStages);
-        }
-        if stages % virtual_stages != 0 {
-            return Some(Invalid::VirtualStagesMismatch { virtual_stages });
-        }
-        let devices = stages / virtual_stages;
-        if micro_batches % devices != 0 {
-            return Some(Invalid::MicroBatchesNotMultiple { devices });
-        }
+    if schedule.check(stages, micro_batches).is_err() {
+        return Some(Invalid::Schedule);
     }
     let fits = stages
         .checked_mul(micro_batches)
-        .and_then(|x| x.checked_mul(2))
+        .and_then(|x| x.checked_mul(schedule.op_kinds().len()))
         .is_some_and(|ops| ops <= MAX_OPERATIONS);
     if !fits {
         return Some(Invalid::TooManyOperations);
@@ -775,26 +715,23 @@ fn validate(schedule: Schedule, stages: usize, micro_batches: usize) -> Option<I
 }
 
 impl Invalid {
-    fn error(self, stages: usize, micro_batches: usize) -> SimError {
-        use pipecut_core::Error as E;
+    fn error(self, schedule: Schedule, stages: usize, micro_batches: usize) -> SimError {
         match self {
-            Invalid::ZeroStages => E::ZeroStages.into(),
-            Invalid::ZeroMicroBatches => E::ZeroMicroBatches.into(),
-            Invalid::ZeroVirtualStages => E::ZeroVirtualStages.into(),
-            Invalid::VirtualStagesMismatch { virtual_stages } => E::VirtualStagesMismatch {
-                stages,
-                virtual_stages,
-            }
-            .into(),
-            Invalid::MicroBatchesNotMultiple { devices } => E::MicroBatchesNotMultiple {
-                micro_batches,
-                devices,
-            }
-            .into(),
+            Invalid::Schedule => match schedule.check(stages, micro_batches) {
+                Err(e) => e.into(),
+                // Unreachable: `Schedule` is recorded only when the check fails.
+                Ok(()) => SimError::Core(pipecut_core::Error::ZeroStages),
+            },
             Invalid::TooManyOperations => SimError::TooManyOperations {
                 stages,
                 micro_batches,
                 limit: MAX_OPERATIONS,
+            },
+            Invalid::Inputs { device, op } => SimError::TooManyInputs {
+                device,
+                kind: op.kind,
+                micro_batch: op.micro_batch,
+                chunk: op.chunk,
             },
             Invalid::Deadlock { device, op } => SimError::Deadlock {
                 device,
@@ -806,30 +743,49 @@ impl Invalid {
     }
 }
 
-/// Peak live activations per stage: a forward adds one, a backward frees one.
-fn in_flight(schedule: Schedule, stages: usize, orders: &[Vec<Op>]) -> Vec<usize> {
-    let mut peaks = vec![0usize; stages];
-    let mut live = vec![0usize; stages];
-    for (d, order) in orders.iter().enumerate() {
-        for op in order {
-            let s = schedule.stage_of(d, op.chunk, stages);
-            match op.kind {
-                OpKind::Forward => {
-                    live[s] += 1;
-                    peaks[s] = peaks[s].max(live[s]);
-                }
-                // A backward before its forward deadlocks; never underflow here.
-                OpKind::Backward => live[s] = live[s].saturating_sub(1),
-            }
-        }
+/// Where each operation's duration and input delays sit in the table.
+struct TableLayout {
+    stages: usize,
+}
+
+impl TableLayout {
+    const KINDS: usize = OpKind::COUNT;
+
+    fn duration(&self, stage: usize, kind: OpKind) -> u32 {
+        (stage * Self::KINDS + kind.index()) as u32
     }
-    peaks
+
+    fn delay(&self, boundary: usize) -> u32 {
+        (Self::KINDS * self.stages + boundary) as u32
+    }
+
+    fn no_delay(&self) -> u32 {
+        ((Self::KINDS + 1) * self.stages) as u32
+    }
+
+    fn len(&self) -> usize {
+        (Self::KINDS + 1) * self.stages + 1
+    }
+
+    /// Writes stage `k`'s duration of every kind and its outgoing delay.
+    fn fill(&self, table: &mut [f64], k: usize, forward: f64, backward: f64, delay: f64) {
+        for kind in OpKind::ALL {
+            table[self.duration(k, kind) as usize] = kind.duration(forward, backward);
+        }
+        table[self.delay(k) as usize] = delay;
+    }
+
+    /// Stage of a duration slot.
+    fn stage_of(&self, duration: u32) -> usize {
+        duration as usize / Self::KINDS
+    }
 }
 
 /// Puts every operation in a valid timing order: each after its device
-/// predecessor and after the producer of its input. A device advances until
-/// its next operation's input is missing; finishing an operation wakes the
-/// device that consumes its output. Linear in the number of operations.
+/// predecessor and after the producers of its inputs (as the schedule's rules
+/// define them). A device advances until its next operation waits on an
+/// operation not yet placed; it is parked on that producer, and placing the
+/// producer wakes it. Linear in the number of operations.
 fn topological(
     schedule: Schedule,
     p: usize,
@@ -839,63 +795,62 @@ fn topological(
 ) -> Result<(Vec<FlatOp>, Vec<u32>), Invalid> {
     let devices = orders.len();
     let total = offset[devices];
-    // Slot (1-based position in `flat`) of the forward / backward of
-    // (stage, micro-batch); 0 = not placed yet.
-    let mut slot_f = vec![0u32; p * m];
-    let mut slot_b = vec![0u32; p * m];
+    let layout = TableLayout { stages: p };
+    // Slot (1-based position in `flat`) of every (stage, kind, micro-batch);
+    // 0 = not placed yet.
+    let key =
+        |stage: usize, kind: OpKind, mb: usize| (stage * OpKind::COUNT + kind.index()) * m + mb;
+    let mut slot = vec![0u32; p * OpKind::COUNT * m];
+    // Devices parked on each not-yet-placed producer, as linked lists: a
+    // device waits on at most one producer at a time.
+    const NONE: u32 = u32::MAX;
+    let mut parked_head = vec![NONE; p * OpKind::COUNT * m];
+    let mut parked_next = vec![NONE; devices];
     let mut slot_of = vec![0u32; total];
     let mut flat = Vec::with_capacity(total);
     let mut next = vec![0usize; devices];
     let mut stack: Vec<usize> = (0..devices).rev().collect();
-    let no_delay = (3 * p) as u32;
-    // Per-stage lookups, so the loop below does no division.
     let device_of: Vec<usize> = (0..p).map(|s| schedule.device_of(s, p)).collect();
-    let delay_after: Vec<u32> = (0..p)
-        .map(|s| {
-            if s + 1 < p && device_of[s] != device_of[s + 1] {
-                (2 * p + s) as u32
-            } else {
-                no_delay
-            }
-        })
-        .collect();
     while let Some(d) = stack.pop() {
         let order = &orders[d];
-        while next[d] < order.len() {
+        'device: while next[d] < order.len() {
             let op = order[next[d]];
-            let s = op.chunk * devices + d;
-            let mb = op.micro_batch;
-            let (input, delay) = match op.kind {
-                OpKind::Forward if s == 0 => (0, no_delay),
-                OpKind::Forward => (slot_f[(s - 1) * m + mb], delay_after[s - 1]),
-                OpKind::Backward if s + 1 == p => (slot_f[s * m + mb], no_delay),
-                OpKind::Backward => (slot_b[(s + 1) * m + mb], delay_after[s]),
+            let s = schedule.stage_of(d, op.chunk, p);
+            let inputs = schedule.inputs(s, p, op);
+            // The timing pass reads one input per operation, which is all
+            // the rules here produce; more would need a wider `FlatOp`.
+            let (input, delay) = match inputs.as_slice() {
+                [] => (0u32, layout.no_delay()),
+                [dep] => {
+                    let k = key(dep.stage, dep.kind, dep.micro_batch);
+                    if slot[k] == 0 {
+                        parked_next[d] = parked_head[k];
+                        parked_head[k] = d as u32;
+                        break 'device;
+                    }
+                    let delay = if device_of[dep.stage] != d && dep.stage != s {
+                        layout.delay(dep.stage.min(s))
+                    } else {
+                        layout.no_delay()
+                    };
+                    (slot[k], delay)
+                }
+                _ => return Err(Invalid::Inputs { device: d, op }),
             };
-            let has_input = !(op.kind == OpKind::Forward && s == 0);
-            if has_input && input == 0 {
-                break;
-            }
             flat.push(FlatOp {
                 device: d as u32,
-                duration: (2 * s + usize::from(op.kind == OpKind::Backward)) as u32,
+                duration: layout.duration(s, op.kind),
                 input,
                 delay,
             });
-            let slot = flat.len() as u32;
-            slot_of[offset[d] + next[d]] = slot;
-            match op.kind {
-                OpKind::Forward => {
-                    slot_f[s * m + mb] = slot;
-                    if s + 1 < p {
-                        stack.push(device_of[s + 1]);
-                    }
-                }
-                OpKind::Backward => {
-                    slot_b[s * m + mb] = slot;
-                    if s > 0 {
-                        stack.push(device_of[s - 1]);
-                    }
-                }
+            let placed = flat.len() as u32;
+            slot_of[offset[d] + next[d]] = placed;
+            let k = key(s, op.kind, op.micro_batch);
+            slot[k] = placed;
+            let mut waiter = std::mem::replace(&mut parked_head[k], NONE);
+            while waiter != NONE {
+                stack.push(waiter as usize);
+                waiter = std::mem::replace(&mut parked_next[waiter as usize], NONE);
             }
             next[d] += 1;
         }

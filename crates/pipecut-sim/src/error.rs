@@ -116,6 +116,19 @@ pub enum SimError {
         /// Chunk of its next operation.
         chunk: usize,
     },
+    /// The schedule's rules give an operation more than one input, which the
+    /// timing pass does not support.
+    #[error("schedule rules give {kind:?} of micro-batch {micro_batch} (chunk {chunk}) on device {device} several inputs; the simulator times one")]
+    TooManyInputs {
+        /// Device of the operation.
+        device: usize,
+        /// Its kind.
+        kind: pipecut_core::OpKind,
+        /// Its micro-batch.
+        micro_batch: usize,
+        /// Its chunk.
+        chunk: usize,
+    },
     /// A Gantt chart needs the timeline: simulate with `timeline = true`.
     #[error("the simulation result has no timeline: simulate with `timeline = true` to draw a Gantt chart")]
     NoTimeline,

@@ -3,12 +3,11 @@
 //! schedule in shades, darkest first), micro-batch numbers on the bars that
 //! have room, idle time as the grey row background, a time axis and a legend.
 
-use std::fmt::Write;
+use pipecut_core::format::number;
+use pipecut_core::{OpKind, Simulation, TimelineOp};
 
-use pipecut_core::OpKind;
-
-use crate::engine::SimResult;
 use crate::error::SimError;
+use crate::svg::{line, nice_step, rect, text, Document, Element};
 
 /// How to draw a Gantt chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +63,7 @@ const LABEL_FONT: f64 = 11.0;
 /// Rough advance of one character at `LABEL_FONT` in a sans-serif font.
 const CHAR_WIDTH: f64 = 6.6;
 const IDLE: &str = "#ececec";
+const FONT_FAMILY: &str = "Helvetica, Arial, sans-serif";
 
 /// Draws the timeline of `result` as an SVG document.
 ///
@@ -80,7 +80,7 @@ const IDLE: &str = "#ececec";
 /// assert!(svg.starts_with("<svg") && svg.contains("time (ms)"));
 /// # Ok::<(), pipecut_sim::SimError>(())
 /// ```
-pub fn gantt_svg(result: &SimResult, opts: &GanttOptions) -> Result<String, SimError> {
+pub fn gantt_svg(result: &Simulation, opts: &GanttOptions) -> Result<String, SimError> {
     let timeline = result.timeline.as_ref().ok_or(SimError::NoTimeline)?;
     if !(MIN_WIDTH..=MAX_WIDTH).contains(&opts.width) {
         return Err(SimError::GanttOption {
@@ -89,152 +89,160 @@ pub fn gantt_svg(result: &SimResult, opts: &GanttOptions) -> Result<String, SimE
             reason: "must be between 320 and 100000 pixels",
         });
     }
-    let devices = timeline
-        .iter()
-        .map(|op| op.device + 1)
-        .max()
-        .unwrap_or(0)
-        .max(result.device_busy.len())
-        .max(1);
-    let chunks = timeline.iter().map(|op| op.chunk + 1).max().unwrap_or(1);
-    let micro_batches = timeline
-        .iter()
-        .map(|op| op.micro_batch + 1)
-        .max()
-        .unwrap_or(0);
-    let last_end = timeline
-        .iter()
-        .map(|op| op.end)
-        .filter(|t| t.is_finite())
-        .fold(0.0, f64::max);
-    let span = if result.step_time.is_finite() {
-        result.step_time.max(last_end)
-    } else {
-        last_end
-    };
-    let span = if span > 0.0 { span } else { 1.0 };
+    let layout = Layout::new(result, timeline, opts.width);
+    let mut doc = Document::new(f64::from(opts.width), layout.height, FONT_FAMILY);
+    heading(&mut doc, &layout, result, opts);
+    legend(&mut doc, layout.chunks);
+    rows(&mut doc, &layout);
+    axis(&mut doc, &layout, &opts.unit);
+    bars(&mut doc, &layout, timeline, &opts.unit);
+    Ok(doc.finish())
+}
 
-    let width = f64::from(opts.width);
-    let plot_w = width - LEFT - RIGHT;
-    let plot_bottom = TOP + devices as f64 * ROW;
-    let height = plot_bottom + 52.0;
-    let x_of = |t: f64| LEFT + t / span * plot_w;
+/// Sizes read off the timeline, and the pixel geometry they give.
+struct Layout {
+    devices: usize,
+    chunks: usize,
+    micro_batches: usize,
+    /// Time the plot spans (at least the step time, never zero).
+    span: f64,
+    plot_w: f64,
+    plot_bottom: f64,
+    height: f64,
+}
 
-    let mut svg = String::with_capacity(1024 + timeline.len() * 160);
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="Helvetica, Arial, sans-serif">"#,
-        w = opts.width,
-        h = fmt(height),
-    );
-    svg.push('\n');
-    let _ = writeln!(
-        svg,
-        r#"<rect x="0" y="0" width="{}" height="{}" fill="white"/>"#,
-        opts.width,
-        fmt(height)
-    );
-    // Title and summary.
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="24" font-size="16" font-weight="bold">{}</text>"#,
-        fmt(LEFT),
-        escape(&opts.title)
-    );
-    let unit = escape(&opts.unit);
-    let _ = writeln!(
-        svg,
-        r##"<text x="{}" y="43" font-size="12" fill="#444">{} devices, {} micro-batches{}: step time {} {}, bubble {:.1}%</text>"##,
-        fmt(LEFT),
-        devices,
-        micro_batches,
-        if chunks > 1 {
-            format!(", {chunks} chunks per device")
+impl Layout {
+    fn new(result: &Simulation, timeline: &[TimelineOp], width: u32) -> Self {
+        let devices = timeline
+            .iter()
+            .map(|op| op.device + 1)
+            .max()
+            .unwrap_or(0)
+            .max(result.device_busy.len())
+            .max(1);
+        let last_end = timeline
+            .iter()
+            .map(|op| op.end)
+            .filter(|t| t.is_finite())
+            .fold(0.0, f64::max);
+        let span = if result.step_time.is_finite() {
+            result.step_time.max(last_end)
         } else {
-            String::new()
-        },
+            last_end
+        };
+        let plot_bottom = TOP + devices as f64 * ROW;
+        Layout {
+            devices,
+            chunks: timeline.iter().map(|op| op.chunk + 1).max().unwrap_or(1),
+            micro_batches: timeline
+                .iter()
+                .map(|op| op.micro_batch + 1)
+                .max()
+                .unwrap_or(0),
+            span: if span > 0.0 { span } else { 1.0 },
+            plot_w: f64::from(width) - LEFT - RIGHT,
+            plot_bottom,
+            height: plot_bottom + 52.0,
+        }
+    }
+
+    fn x_of(&self, t: f64) -> f64 {
+        LEFT + t / self.span * self.plot_w
+    }
+}
+
+/// Title and the summary line under it.
+fn heading(doc: &mut Document, layout: &Layout, result: &Simulation, opts: &GanttOptions) {
+    doc.push(
+        text(LEFT, 24.0, &opts.title)
+            .attr("font-size", 16)
+            .attr("font-weight", "bold"),
+    );
+    let chunks = if layout.chunks > 1 {
+        format!(", {} chunks per device", layout.chunks)
+    } else {
+        String::new()
+    };
+    let summary = format!(
+        "{} devices, {} micro-batches{chunks}: step time {} {}, bubble {:.1}%",
+        layout.devices,
+        layout.micro_batches,
         number(result.step_time),
-        unit,
+        opts.unit,
         100.0 * result.bubble_fraction
     );
-    legend(&mut svg, chunks);
+    doc.push(
+        text(LEFT, 43.0, &summary)
+            .attr("font-size", 12)
+            .attr("fill", "#444"),
+    );
+}
 
-    // Rows: the grey background is idle time wherever no bar covers it.
-    for d in 0..devices {
+/// One row per device: the grey background is idle time wherever no bar
+/// covers it.
+fn rows(doc: &mut Document, layout: &Layout) {
+    for d in 0..layout.devices {
         let y = TOP + d as f64 * ROW;
-        let _ = writeln!(
-            svg,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{IDLE}"/>"#,
-            fmt(LEFT),
-            fmt(y + (ROW - BAR) / 2.0),
-            fmt(plot_w),
-            fmt(BAR)
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" font-size="12" text-anchor="end">device {d}</text>"#,
-            fmt(LEFT - 8.0),
-            fmt(y + ROW / 2.0 + 4.0)
+        doc.push(rect(LEFT, y + (ROW - BAR) / 2.0, layout.plot_w, BAR).attr("fill", IDLE));
+        doc.push(
+            text(LEFT - 8.0, y + ROW / 2.0 + 4.0, &format!("device {d}"))
+                .attr("font-size", 12)
+                .attr("text-anchor", "end"),
         );
     }
+}
 
-    // Axis: gridlines under the bars, ticks and labels below the rows.
-    let ticks = nice_ticks(span, (plot_w / 90.0).max(2.0));
-    for &(t, ref label) in &ticks {
-        let x = fmt(x_of(t));
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#c8c8c8" stroke-width="1"/>"##,
-            fmt(TOP),
-            fmt(plot_bottom)
+/// The time axis: gridlines under the bars, ticks and labels below the rows.
+fn axis(doc: &mut Document, layout: &Layout, unit: &str) {
+    let bottom = layout.plot_bottom;
+    for (t, label) in ticks(layout.span, (layout.plot_w / 90.0).max(2.0)) {
+        let x = layout.x_of(t);
+        doc.push(
+            line(x, TOP, x, bottom)
+                .attr("stroke", "#c8c8c8")
+                .attr("stroke-width", 1),
         );
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#333" stroke-width="1"/>"##,
-            fmt(plot_bottom),
-            fmt(plot_bottom + 5.0)
+        doc.push(
+            line(x, bottom, x, bottom + 5.0)
+                .attr("stroke", "#333")
+                .attr("stroke-width", 1),
         );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{x}" y="{}" font-size="11" text-anchor="middle">{label}</text>"#,
-            fmt(plot_bottom + 18.0)
+        doc.push(
+            text(x, bottom + 18.0, &label)
+                .attr("font-size", 11)
+                .attr("text-anchor", "middle"),
         );
     }
-    let _ = writeln!(
-        svg,
-        r##"<line x1="{}" y1="{b}" x2="{}" y2="{b}" stroke="#333" stroke-width="1"/>"##,
-        fmt(LEFT),
-        fmt(LEFT + plot_w),
-        b = fmt(plot_bottom)
+    doc.push(
+        line(LEFT, bottom, LEFT + layout.plot_w, bottom)
+            .attr("stroke", "#333")
+            .attr("stroke-width", 1),
     );
-    let _ = writeln!(
-        svg,
-        r#"<text x="{}" y="{}" font-size="12" text-anchor="middle">time ({unit})</text>"#,
-        fmt(LEFT + plot_w / 2.0),
-        fmt(plot_bottom + 40.0)
+    doc.push(
+        text(
+            LEFT + layout.plot_w / 2.0,
+            bottom + 40.0,
+            &format!("time ({unit})"),
+        )
+        .attr("font-size", 12)
+        .attr("text-anchor", "middle"),
     );
+}
 
-    // Bars, with a tooltip each and the micro-batch number when it fits.
+/// The operations, with a tooltip each and the micro-batch number when it
+/// fits on the bar.
+fn bars(doc: &mut Document, layout: &Layout, timeline: &[TimelineOp], unit: &str) {
     for op in timeline {
         if !(op.start.is_finite() && op.end.is_finite()) || op.end <= op.start {
             continue;
         }
-        let x0 = x_of(op.start.max(0.0));
-        let x1 = x_of(op.end);
-        let w = x1 - x0;
+        let x0 = layout.x_of(op.start.max(0.0));
+        let w = layout.x_of(op.end) - x0;
         let y = TOP + op.device as f64 * ROW + (ROW - BAR) / 2.0;
-        let (fill, dark) = colour(op.kind, op.chunk, chunks);
-        let kind = match op.kind {
-            OpKind::Forward => "forward",
-            OpKind::Backward => "backward",
-        };
-        let _ = write!(
-            svg,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="white" stroke-width="0.5"><title>{kind} of micro-batch {}, stage {} (chunk {}) on device {}: {} to {} {unit}</title></rect>"#,
-            fmt(x0),
-            fmt(y),
-            fmt(w),
-            fmt(BAR),
+        let (fill, dark) = colour(op.kind, op.chunk, layout.chunks);
+        let tooltip = format!(
+            "{} of micro-batch {}, stage {} (chunk {}) on device {}: {} to {} {unit}",
+            op.kind.name(),
             op.micro_batch,
             op.stage,
             op.chunk,
@@ -242,67 +250,66 @@ pub fn gantt_svg(result: &SimResult, opts: &GanttOptions) -> Result<String, SimE
             number(op.start),
             number(op.end),
         );
-        svg.push('\n');
+        doc.push(
+            rect(x0, y, w, BAR)
+                .attr("fill", fill)
+                .attr("stroke", "white")
+                .attr("stroke-width", 0.5)
+                .child(Element::new("title").text(&tooltip)),
+        );
         let label = op.micro_batch.to_string();
         if w >= label.len() as f64 * CHAR_WIDTH + 4.0 {
-            let _ = writeln!(
-                svg,
-                r#"<text x="{}" y="{}" font-size="{LABEL_FONT}" text-anchor="middle" fill="{}">{label}</text>"#,
-                fmt(x0 + w / 2.0),
-                fmt(y + BAR / 2.0 + 4.0),
-                if dark { "white" } else { "#111" }
+            doc.push(
+                text(x0 + w / 2.0, y + BAR / 2.0 + 4.0, &label)
+                    .attr("font-size", LABEL_FONT)
+                    .attr("text-anchor", "middle")
+                    .attr("fill", if dark { "white" } else { "#111" }),
             );
         }
     }
-    svg.push_str("</svg>\n");
-    Ok(svg)
 }
 
-/// The legend line: forward swatches (one per chunk), backward swatches, idle.
-fn legend(svg: &mut String, chunks: usize) {
+/// The legend line: one swatch per chunk of each operation kind, idle, and
+/// what the shades and bar labels mean.
+fn legend(doc: &mut Document, chunks: usize) {
     let y = 56.0;
     let mut x = LEFT;
-    let mut item = |svg: &mut String, fills: &[String], text: &str| {
+    let mut item = |doc: &mut Document, fills: &[String], label: &str| {
         for fill in fills {
-            let _ = writeln!(
-                svg,
-                r##"<rect x="{}" y="{}" width="12" height="12" fill="{fill}" stroke="#999" stroke-width="0.5"/>"##,
-                fmt(x),
-                fmt(y)
+            doc.push(
+                rect(x, y, 12.0, 12.0)
+                    .attr("fill", fill)
+                    .attr("stroke", "#999")
+                    .attr("stroke-width", 0.5),
             );
             x += 13.0;
         }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{}" y="{}" font-size="12">{}</text>"#,
-            fmt(x + 3.0),
-            fmt(y + 10.5),
-            escape(text)
-        );
-        x += 3.0 + text.len() as f64 * 6.8 + 16.0;
+        doc.push(text(x + 3.0, y + 10.5, label).attr("font-size", 12));
+        x += 3.0 + label.len() as f64 * 6.8 + 16.0;
     };
     let shades = |kind| -> Vec<String> { (0..chunks).map(|c| colour(kind, c, chunks).0).collect() };
-    item(svg, &shades(OpKind::Forward), "forward");
-    item(svg, &shades(OpKind::Backward), "backward");
-    item(svg, &[IDLE.to_string()], "idle");
+    for kind in OpKind::ALL {
+        item(doc, &shades(kind), kind.name());
+    }
+    item(doc, &[IDLE.to_string()], "idle");
     if chunks > 1 {
         let note = format!("shades: chunk 0 (dark) to chunk {} (light)", chunks - 1);
-        item(svg, &[], &note);
+        item(doc, &[], &note);
     }
-    let _ = writeln!(
-        svg,
-        r##"<text x="{}" y="{}" font-size="11" fill="#555">bar labels: micro-batch</text>"##,
-        fmt(x),
-        fmt(y + 10.5)
+    doc.push(
+        text(x, y + 10.5, "bar labels: micro-batch")
+            .attr("font-size", 11)
+            .attr("fill", "#555"),
     );
 }
 
+/// Hue and saturation of each operation kind, in `OpKind::index` order:
+/// forwards blue, backwards orange.
+const HUES: [(f64, f64); OpKind::COUNT] = [(212.0, 0.62), (24.0, 0.85)];
+
 /// Fill of an operation and whether it is dark enough for white text.
 fn colour(kind: OpKind, chunk: usize, chunks: usize) -> (String, bool) {
-    let (hue, saturation) = match kind {
-        OpKind::Forward => (212.0, 0.62),
-        OpKind::Backward => (24.0, 0.85),
-    };
+    let (hue, saturation) = HUES[kind.index()];
     let lightness = if chunks <= 1 {
         0.45
     } else {
@@ -329,16 +336,10 @@ fn hsl_to_rgb(hue: f64, s: f64, l: f64) -> (u8, u8, u8) {
     (byte(r), byte(g), byte(b))
 }
 
-/// Ticks at 1, 2 or 5 times a power of ten, about `target` of them over
-/// `0..=span`, each with its label.
-fn nice_ticks(span: f64, target: f64) -> Vec<(f64, String)> {
-    let raw = span / target;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|f| f * magnitude)
-        .find(|&s| s >= raw)
-        .unwrap_or(10.0 * magnitude);
+/// Ticks at multiples of a [`nice_step`], about `target` of them over
+/// `0..=span`, each with its label (as many decimals as the step needs).
+fn ticks(span: f64, target: f64) -> Vec<(f64, String)> {
+    let step = nice_step(span, target);
     let decimals = (-step.log10().floor()).max(0.0) as usize;
     let count = (span / step + 1e-9).floor() as usize;
     (0..=count)
@@ -349,63 +350,19 @@ fn nice_ticks(span: f64, target: f64) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// A coordinate with two decimals, trailing zeros dropped.
-fn fmt(v: f64) -> String {
-    if (v * 100.0).round() == 0.0 {
-        return "0".into();
-    }
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A time for people: four significant digits.
-fn number(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
-    format!("{v:.digits$}")
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ticks_are_round_and_cover_the_span() {
-        let t = nice_ticks(33.0, 8.0);
+        let t = ticks(33.0, 8.0);
         let values: Vec<f64> = t.iter().map(|x| x.0).collect();
         assert_eq!(values, vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
         assert_eq!(t[1].1, "5");
-        let t = nice_ticks(0.0123, 8.0);
+        let t = ticks(0.0123, 8.0);
         assert_eq!(t[1].1, "0.002");
         assert!(t.last().unwrap().0 <= 0.0123);
-    }
-
-    #[test]
-    fn escapes_markup_and_formats_numbers() {
-        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
-        assert_eq!(fmt(12.5), "12.5");
-        assert_eq!(fmt(3.0), "3");
-        assert_eq!(fmt(-0.001), "0");
-        assert_eq!(number(1234.5678), "1235");
-        assert_eq!(number(0.012345), "0.01235");
     }
 
     #[test]

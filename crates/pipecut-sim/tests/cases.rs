@@ -1,10 +1,11 @@
 //! Hand-computed small cases for each schedule (the computation is in the
 //! comments), the typed errors, and the Gantt chart.
 
-use pipecut_core::{Chain, Layer, Op, OpKind, Partition, Prefix, ProblemSpec, Schedule};
-use pipecut_sim::{
-    gantt_svg, simulate, GanttOptions, SimError, SimResult, Simulator, StageTimes, TimelineOp,
+use pipecut_core::{
+    evaluate, Chain, Layer, Op, OpKind, Partition, Prefix, ProblemSpec, Schedule, Simulation,
+    TimelineOp,
 };
+use pipecut_sim::{gantt_svg, simulate, Executor, GanttOptions, SimError, Simulator, StageTimes};
 
 fn times(forward: &[f64], backward: &[f64], delay: &[f64]) -> StageTimes {
     StageTimes {
@@ -15,7 +16,7 @@ fn times(forward: &[f64], backward: &[f64], delay: &[f64]) -> StageTimes {
 }
 
 /// `(stage, 'F' | 'B', micro-batch, start, end)` of every operation, device by device.
-fn spans(r: &SimResult) -> Vec<(usize, char, usize, f64, f64)> {
+fn spans(r: &Simulation) -> Vec<(usize, char, usize, f64, f64)> {
     r.timeline
         .as_ref()
         .unwrap()
@@ -60,7 +61,7 @@ fn one_f_one_b_two_stages_with_link_delay() {
     assert_eq!(r.device_busy, vec![6.0, 6.0]);
     assert!((r.bubble_fraction - 0.4).abs() < 1e-15);
     assert_eq!(r.critical_stage, 1);
-    assert_eq!(r.peak_in_flight, vec![2, 1]);
+    assert_eq!(sim.peak_in_flight(), &[2, 1]);
     // Without the link: (M + P - 1)(f + b) = 3 * 3 = 9.
     let r = sim
         .run_times(&times(&[1.0, 1.0], &[2.0, 2.0], &[0.0, 0.0]), false)
@@ -96,7 +97,10 @@ fn gpipe_two_stages_with_link_delay() {
         ]
     );
     assert_eq!(r.critical_stage, 1);
-    assert_eq!(r.peak_in_flight, vec![2, 2]);
+    assert_eq!(
+        Simulator::for_schedule(Schedule::GPipe, 2, 2).peak_in_flight(),
+        &[2, 2]
+    );
 }
 
 #[test]
@@ -217,9 +221,15 @@ fn speeds_and_link_come_from_the_problem() {
     let r = simulate(&problem, &part, true).unwrap();
     assert_eq!(r.step_time, 12.0);
     // Memory: params + in-flight (min(P - k, M) = 1) * activations.
-    assert_eq!(r.stage_memory_bytes, vec![13, 24]);
-    assert_eq!(r.device_memory_bytes, vec![13, 24]);
-    assert_eq!(r.peak_memory_bytes, 24);
+    let eval = evaluate(&problem, &part);
+    let stage_memory: Vec<u64> = eval.stages.iter().map(|s| s.memory_bytes).collect();
+    assert_eq!(stage_memory, vec![13, 24]);
+    assert_eq!(eval.device_memory_bytes, vec![13, 24]);
+    assert_eq!(eval.peak_memory_bytes, 24);
+    // The assembled plan carries the same simulation and evaluation.
+    let plan = Executor::new(&problem).given(part.clone()).unwrap();
+    assert_eq!(plan.step_time(), 12.0);
+    assert_eq!(plan.peak_memory_bytes(), 24);
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["step_time"], 12.0);
     assert_eq!(json["critical_stage"], 1);
@@ -266,14 +276,7 @@ fn typed_errors() {
     ));
 
     // Partition mismatches.
-    let chain = Chain::new(
-        "c",
-        "s",
-        (0..6)
-            .map(|i| Layer::new(format!("l{i}"), 1.0, 1.0))
-            .collect(),
-    )
-    .unwrap();
+    let chain = pipecut_testkit::uniform(6, 1.0, 1.0);
     let problem = ProblemSpec::new(chain.clone(), 3)
         .with_micro_batches(4)
         .check()
@@ -309,20 +312,10 @@ fn typed_errors() {
             ..
         })
     ));
-    let small = ProblemSpec::new(
-        Chain::new(
-            "d",
-            "s",
-            (0..4)
-                .map(|i| Layer::new(format!("l{i}"), 1.0, 1.0))
-                .collect(),
-        )
-        .unwrap(),
-        3,
-    )
-    .with_micro_batches(4)
-    .check()
-    .unwrap();
+    let small = ProblemSpec::new(pipecut_testkit::uniform(4, 1.0, 1.0), 3)
+        .with_micro_batches(4)
+        .check()
+        .unwrap();
     assert!(matches!(
         sim.step_time(&problem, &Prefix::new(&small), &part),
         Err(SimError::PrefixLength {

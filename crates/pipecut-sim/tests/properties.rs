@@ -1,14 +1,13 @@
-//! Every fact of DESIGN section 4 as a property over random stage times,
+//! Every fact of the simulator's semantics (see `Simulator`) as a property over random stage times,
 //! `P` and `M`, plus the timeline semantics checked against an independent
 //! (quadratic, fixpoint) reference simulation.
 
 use std::collections::HashSet;
 
-use pipecut_core::SolveInfo;
 use pipecut_core::{
-    evaluate, Chain, Layer, OpKind, Partition, Prefix, Problem, ProblemSpec, Schedule,
+    evaluate, Chain, Layer, OpKind, Partition, Prefix, Problem, ProblemSpec, Schedule, TimelineOp,
 };
-use pipecut_sim::{make_plan, simulate, Scratch, Simulator, StageTimes, TimelineOp};
+use pipecut_sim::{simulate, Executor, Scratch, Simulator, StageTimes};
 use proptest::prelude::*;
 
 fn close(a: f64, b: f64) -> bool {
@@ -52,7 +51,7 @@ fn case(link: bool) -> impl Strategy<Value = (Schedule, usize, usize, StageTimes
     schedule_shape().prop_flat_map(move |(s, p, m)| times(p, link).prop_map(move |t| (s, p, m, t)))
 }
 
-/// The semantics of DESIGN section 4 by brute force: sweep the devices until
+/// The simulator's semantics by brute force: sweep the devices until
 /// none can advance, each time starting every operation whose input is
 /// there. Quadratic, and shares no code with the engine.
 fn reference(sim: &Simulator, times: &StageTimes) -> Option<Vec<TimelineOp>> {
@@ -94,13 +93,13 @@ fn reference(sim: &Simulator, times: &StageTimes) -> Option<Vec<TimelineOp>> {
                                 0.0
                             }
                         }),
+                    other => panic!("the reference knows forward and backward only, not {other:?}"),
                 };
                 let Some(ready) = ready else { break };
                 let start = free[d].max(ready);
-                let dur = match op.kind {
-                    OpKind::Forward => times.forward[stage],
-                    OpKind::Backward => times.backward[stage],
-                };
+                let dur = op
+                    .kind
+                    .duration(times.forward[stage], times.backward[stage]);
                 let end = start + dur;
                 free[d] = end;
                 done.insert((stage, op.kind, op.micro_batch), end);
@@ -188,8 +187,7 @@ proptest! {
         let one = Simulator::for_schedule(Schedule::OneFOneB, p, m);
         let want: Vec<usize> = (0..p).map(|k| (p - k).min(m)).collect();
         prop_assert_eq!(one.peak_in_flight(), &want[..]);
-        let r = one.run_times(&StageTimes::uniform(p, 1.0, 2.0), false).unwrap();
-        prop_assert_eq!(r.peak_in_flight, want);
+        prop_assert_eq!(Schedule::OneFOneB.peak_in_flight(p, m), want);
         let gpipe = Simulator::for_schedule(Schedule::GPipe, p, m);
         prop_assert_eq!(gpipe.peak_in_flight(), &vec![m; p][..]);
     }
@@ -211,7 +209,7 @@ proptest! {
             prop_assert!(seen.insert((op.stage, op.kind, op.micro_batch)));
             prop_assert_eq!(op.device, s.device_of(op.stage, p));
             prop_assert_eq!(op.chunk, s.chunk_of(op.stage, p));
-            let dur = match op.kind { OpKind::Forward => t.forward[op.stage], OpKind::Backward => t.backward[op.stage] };
+            let dur = op.kind.duration(t.forward[op.stage], t.backward[op.stage]);
             prop_assert!(close(op.end - op.start, dur));
             ends.insert((op.stage, op.kind, op.micro_batch), op.end);
         }
@@ -230,6 +228,7 @@ proptest! {
                     OpKind::Backward if op.stage + 1 == p => ends[&(op.stage, OpKind::Forward, op.micro_batch)],
                     OpKind::Backward => ends[&(op.stage + 1, OpKind::Backward, op.micro_batch)]
                         + if cross(op.stage, op.stage + 1) { t.delay[op.stage] } else { 0.0 },
+                    other => panic!("the check knows forward and backward only, not {other:?}"),
                 };
                 let free = prev_end[d].unwrap_or(0.0);
                 prop_assert!(op.start >= ready && op.start >= free, "overlap or early start: {op:?}");
@@ -321,21 +320,17 @@ proptest! {
         prop_assert!(close(sim.run_times(&expect, false).unwrap().step_time, r.step_time));
         prop_assert_eq!(sim.step_time(&problem, &prefix, &part).unwrap(), r.step_time);
         let eval = evaluate(&problem, &part);
-        let mem: Vec<u64> = eval.stages.iter().map(|s| s.memory_bytes).collect();
-        prop_assert_eq!(&r.stage_memory_bytes, &mem);
-        prop_assert_eq!(&r.device_memory_bytes, &eval.device_memory_bytes);
-        prop_assert_eq!(r.peak_memory_bytes, eval.peak_memory_bytes);
-        let plan = make_plan(&problem, &part, SolveInfo::heuristic("test", pipecut_core::Objective::Rule, 0.0)).unwrap();
-        prop_assert_eq!(plan.step_time, r.step_time);
-        prop_assert_eq!(plan.bubble_fraction, r.bubble_fraction);
-        prop_assert_eq!(plan.critical_stage, r.critical_stage);
-        prop_assert_eq!(plan.peak_memory_bytes, r.peak_memory_bytes);
+        let plan = Executor::new(&problem).given(part.clone()).unwrap();
+        prop_assert_eq!(plan.step_time(), r.step_time);
+        prop_assert_eq!(plan.bubble_fraction(), r.bubble_fraction);
+        prop_assert_eq!(plan.critical_stage(), r.critical_stage);
+        prop_assert_eq!(&plan.evaluation, &eval);
     }
 
-    /// DESIGN section 3: the surrogate is exact for uniform stages (GPipe and 1F1B).
+    /// The surrogate is exact for uniform stages (GPipe and 1F1B).
     #[test]
     fn surrogate_exact_for_uniform_stages(p in 1usize..=8, m in 1usize..=12, f in 0.01f64..5.0, b in 0.01f64..5.0) {
-        let chain = Chain::new("u", "s", (0..p).map(|i| Layer::new(format!("l{i}"), f, b)).collect()).unwrap();
+        let chain = pipecut_testkit::uniform(p, f, b);
         for s in [Schedule::GPipe, Schedule::OneFOneB] {
             let problem = ProblemSpec::new(chain.clone(), p).with_micro_batches(m).with_schedule(s).check().unwrap();
             let part = Partition::for_problem((0..p).collect(), &problem).unwrap();

@@ -3,30 +3,12 @@
 
 use super::*;
 use crate::report::Format;
+use crate::results::RunState;
 use crate::suite::{Grid, RandomOptions};
 use pipecut_core::synthetic::Family;
-use pipecut_core::{Chain, Layer, ProblemSpec};
+use pipecut_core::{Objective, Partition, Plan, ProblemSpec, Schedule, Solution};
+use pipecut_sim::Executor;
 use proptest::prelude::*;
-
-/// Every partition of `n` layers into `p` stages.
-fn all_partitions(n: usize, p: usize) -> Vec<Vec<usize>> {
-    fn rec(n: usize, p: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if cur.len() == p {
-            out.push(cur.clone());
-            return;
-        }
-        let last = *cur.last().unwrap();
-        // Leave at least one layer for each remaining stage.
-        for s in last + 1..=n - (p - cur.len()) {
-            cur.push(s);
-            rec(n, p, cur, out);
-            cur.pop();
-        }
-    }
-    let mut out = Vec::new();
-    rec(n, p, &mut vec![0], &mut out);
-    out
-}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -35,29 +17,31 @@ enum Kind {
     Uniform,
     Fails,
     Panics,
+    /// A partition with one stage too many.
     Invalid,
-    Misreports,
+    /// A valid-looking partition of a longer chain.
+    WrongChain,
+    /// The only partition, with a claim of a proven step time of zero.
+    Overclaims,
 }
 
 struct Test(&'static str, Kind);
 
-fn plan_of(
-    problem: &Problem,
-    starts: Vec<usize>,
-    name: &str,
-    status: Status,
-    objective: Objective,
-) -> Plan {
-    let partition = Partition::for_problem(starts, problem).unwrap();
-    let info = SolveInfo {
-        algorithm: name.into(),
-        status,
-        objective,
-        bound: None,
-        solve_seconds: 0.0,
-        notes: Vec::new(),
-    };
-    pipecut_sim::make_plan(problem, &partition, info).unwrap()
+/// Every memory-fitting plan of the problem.
+fn fitting_plans(problem: &Problem) -> impl Iterator<Item = Plan> + '_ {
+    let executor = Executor::new(problem);
+    pipecut_testkit::partitions(problem.layers(), problem.stages())
+        .map(move |p| executor.given(p).unwrap())
+        .filter(Plan::fits_memory)
+}
+
+/// The fitting plan that minimises `value`, as a proven optimum.
+fn best(problem: &Problem, objective: Objective, value: fn(&Plan) -> f64) -> Solution {
+    let best = fitting_plans(problem)
+        .min_by(|a, b| value(a).total_cmp(&value(b)))
+        .unwrap();
+    let optimum = value(&best);
+    Solution::optimal(best.partition, objective, optimum)
 }
 
 impl Partitioner for Test {
@@ -67,33 +51,15 @@ impl Partitioner for Test {
     fn description(&self) -> &str {
         "test partitioner"
     }
-    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Plan> {
+    fn solve(&self, problem: &Problem) -> pipecut_core::Result<Solution> {
         let (n, p) = (problem.layers(), problem.stages());
-        let plans = || {
-            all_partitions(n, p)
-                .into_iter()
-                .map(|s| plan_of(problem, s, self.0, Status::Optimal, Objective::Bottleneck))
-                .filter(|pl| pl.fits_memory)
-        };
         match self.1 {
-            Kind::BestBottleneck => Ok(plans()
-                .min_by(|a, b| a.bottleneck.total_cmp(&b.bottleneck))
-                .unwrap()),
-            Kind::BestStep => {
-                let mut best = plans()
-                    .min_by(|a, b| a.step_time.total_cmp(&b.step_time))
-                    .unwrap();
-                best.objective = Objective::StepTime;
-                Ok(best)
-            }
+            Kind::BestBottleneck => Ok(best(problem, Objective::Bottleneck, Plan::bottleneck)),
+            Kind::BestStep => Ok(best(problem, Objective::StepTime, Plan::step_time)),
             Kind::Uniform => {
                 let sizes: Vec<usize> = (0..p).map(|k| n / p + usize::from(k < n % p)).collect();
-                let starts = Partition::from_sizes(&sizes)?.into_starts();
-                Ok(plan_of(
-                    problem,
-                    starts,
-                    self.0,
-                    Status::Heuristic,
+                Ok(Solution::heuristic(
+                    Partition::from_sizes(&sizes)?,
                     Objective::Rule,
                 ))
             }
@@ -102,29 +68,20 @@ impl Partitioner for Test {
                 reason: "`stages` too large for the test".into(),
             }),
             Kind::Panics => panic!("test partitioner panics"),
-            Kind::Misreports => {
-                let mut plan = plan_of(
-                    problem,
-                    (0..p).collect(),
-                    self.0,
-                    Status::Optimal,
-                    Objective::StepTime,
-                );
-                plan.step_time *= 0.5;
-                plan.bottleneck *= 0.5;
-                Ok(plan)
-            }
-            Kind::Invalid => {
-                let mut plan = plan_of(
-                    problem,
-                    (0..p).collect(),
-                    self.0,
-                    Status::Heuristic,
-                    Objective::Rule,
-                );
-                plan.starts[0] = 1;
-                Ok(plan)
-            }
+            Kind::Invalid => Ok(Solution::heuristic(
+                Partition::new((0..=p).collect(), n + 1)?,
+                Objective::Rule,
+            )),
+            Kind::WrongChain => Ok(Solution::heuristic(
+                Partition::new((0..p).collect(), n + 1)?,
+                Objective::Rule,
+            )),
+            Kind::Overclaims => Ok(Solution::optimal(
+                Partition::new((0..p).collect(), n)?,
+                Objective::StepTime,
+                0.0,
+            )
+            .with_note("trust me")),
         }
     }
 }
@@ -144,17 +101,14 @@ fn standard() -> Vec<Box<dyn Partitioner>> {
     ])
 }
 
-fn chain(costs: &[f64]) -> Chain {
-    Chain::new(
-        "t",
-        "s",
-        costs
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Layer::new(format!("l{i}"), *c, 2.0 * c).with_bytes(10, 1, 0))
-            .collect(),
-    )
-    .unwrap()
+/// Layers of forward `c`, backward `2c`, 10 parameter bytes and one
+/// activation byte each.
+fn chain(costs: &[f64]) -> pipecut_core::Chain {
+    pipecut_testkit::layers(costs.iter().map(|&c| (c, 2.0 * c, 10, 1, 0)))
+}
+
+fn compare(problem: &Problem, algorithms: &[Box<dyn Partitioner>]) -> ProblemResult {
+    Runner::new(algorithms).compare("p", "m", problem)
 }
 
 #[test]
@@ -169,9 +123,10 @@ fn falls_back_to_uniform_when_torchtitan_fails_and_records_failures() {
         ("exact", Kind::BestBottleneck),
         ("panicky", Kind::Panics),
         ("bad", Kind::Invalid),
+        ("elsewhere", Kind::WrongChain),
     ]);
     // The panic message of the test partitioner is expected on stderr.
-    let r = compare("p", "m", &problem, &algos, &RunOptions::default());
+    let r = compare(&problem, &algos);
     assert_eq!(r.reference.as_deref(), Some("uniform"));
     let note = r.reference_note.as_deref().unwrap();
     assert!(
@@ -188,6 +143,13 @@ fn falls_back_to_uniform_when_torchtitan_fails_and_records_failures() {
         .as_deref()
         .unwrap()
         .contains("invalid partition"));
+    let elsewhere = r.get("elsewhere").unwrap();
+    assert_eq!(elsewhere.state, RunState::Failed);
+    assert!(elsewhere
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("cannot be evaluated"));
     // Uniform [0, 2]: stages 6 and 21; exact [0, 3]: 9 and 18.
     let exact = r.get("exact").unwrap();
     assert_eq!(exact.starts, vec![0, 3]);
@@ -204,36 +166,27 @@ fn falls_back_to_uniform_when_torchtitan_fails_and_records_failures() {
 }
 
 #[test]
-fn plans_are_re_simulated_and_misreports_noted() {
+fn every_plan_is_measured_by_the_executor_whatever_the_claim() {
     let problem = ProblemSpec::new(chain(&[1.0, 2.0, 3.0]), 3)
         .with_micro_batches(3)
         .check()
         .unwrap();
-    let algos = algorithms(&[("liar", Kind::Misreports), ("exact", Kind::BestBottleneck)]);
-    let r = compare("p", "m", &problem, &algos, &RunOptions::default());
+    let algos = algorithms(&[("liar", Kind::Overclaims), ("exact", Kind::BestBottleneck)]);
+    let r = compare(&problem, &algos);
     let liar = r.get("liar").unwrap();
     let exact = r.get("exact").unwrap();
-    // One layer per stage is the only partition: both must measure the same.
+    // One layer per stage is the only partition: both must measure the same,
+    // and the liar's notes come through untouched.
     assert_eq!(liar.step_time, exact.step_time);
     assert_eq!(liar.bottleneck, exact.bottleneck);
-    assert!(
-        liar.notes.iter().any(|n| n.contains("re-simulated")),
-        "{:?}",
-        liar.notes
-    );
+    assert_eq!(liar.notes, ["trust me"]);
     assert!(exact.notes.is_empty());
 }
 
 #[test]
 fn without_any_reference_there_are_no_gains() {
     let problem = ProblemSpec::new(chain(&[1.0, 2.0]), 2).check().unwrap();
-    let r = compare(
-        "p",
-        "m",
-        &problem,
-        &algorithms(&[("exact", Kind::BestBottleneck)]),
-        &RunOptions::default(),
-    );
+    let r = compare(&problem, &algorithms(&[("exact", Kind::BestBottleneck)]));
     assert!(r.reference.is_none());
     assert!(r.reference_note.as_deref().unwrap().contains("not run"));
     assert_eq!(r.get("exact").unwrap().gain, None);
@@ -243,7 +196,10 @@ fn without_any_reference_there_are_no_gains() {
 fn size_caps_skip_large_problems() {
     let problem = ProblemSpec::new(chain(&[1.0; 6]), 2).check().unwrap();
     let opts = RunOptions::default().with_size_cap("exact", 5);
-    let r = compare("p", "m", &problem, &standard(), &opts);
+    let algos = standard();
+    let r = Runner::new(&algos)
+        .with_options(opts)
+        .compare("p", "m", &problem);
     let e = r.get("exact").unwrap();
     assert_eq!(e.state, RunState::Skipped);
     assert!(e.message.as_deref().unwrap().contains("max_layers = 5"));
@@ -264,7 +220,7 @@ fn plans_over_memory_do_not_define_the_optimum() {
         .unwrap();
     // Uniform [0, 2] fits; a 1 + 3 split would not.
     let algos = algorithms(&[("uniform", Kind::Uniform), ("exact", Kind::BestBottleneck)]);
-    let r = compare("p", "m", &problem, &algos, &RunOptions::default());
+    let r = compare(&problem, &algos);
     assert_eq!(r.get("exact").unwrap().starts, vec![0, 2]);
     assert!(r.results.iter().all(|x| x.fits_memory == Some(true)));
     let over = ProblemSpec::new(chain(&[1.0, 1.0, 1.0, 1.0, 1.0]), 2)
@@ -274,7 +230,7 @@ fn plans_over_memory_do_not_define_the_optimum() {
         .unwrap();
     // Uniform [0, 3] puts 3 layers on stage 0: over memory, excluded.
     let algos = algorithms(&[("uniform", Kind::Uniform)]);
-    let r = compare("p", "m", &over, &algos, &RunOptions::default());
+    let r = compare(&over, &algos);
     let u = r.get("uniform").unwrap();
     assert_eq!(u.fits_memory, Some(false));
     assert!(r.best_step_time.is_none() && u.step_gap.is_none());
@@ -300,22 +256,14 @@ fn results_do_not_depend_on_thread_count() {
         ..RandomOptions::default()
     });
     assert_eq!(suite.len(), 16);
-    let one = run_suite(
-        &suite,
-        &standard(),
-        &RunOptions {
-            threads: 1,
-            ..RunOptions::default()
-        },
-    );
-    let four = run_suite(
-        &suite,
-        &standard(),
-        &RunOptions {
-            threads: 4,
-            ..RunOptions::default()
-        },
-    );
+    let algos = standard();
+    let run = |threads| {
+        Runner::new(&algos)
+            .with_options(RunOptions::default().with_threads(threads))
+            .run_suite(&suite)
+            .unwrap()
+    };
+    let (one, four) = (run(1), run(4));
     assert_eq!(zero_times(one), zero_times(four));
 }
 
@@ -330,7 +278,7 @@ fn report_formats_agree() {
     });
     let mut algos = standard();
     algos.push(Box::new(Test("torchtitan", Kind::Fails)));
-    let report = run_suite(&suite, &algos, &RunOptions::default());
+    let report = Runner::new(&algos).run_suite(&suite).unwrap();
     let csv = report.to_csv();
     assert_eq!(csv.lines().count(), 1 + 4 * algos.len());
     // The error message contains a comma-free text but a backtick-quoted
@@ -402,7 +350,7 @@ proptest! {
             .with_schedule(schedule)
             .check()
             .unwrap();
-        let r = compare("p", "m", &problem, &standard(), &RunOptions::default());
+        let r = compare(&problem, &standard());
         prop_assert!(r.bottleneck_proven && r.step_time_proven);
         prop_assert_eq!(r.get("exact").unwrap().bottleneck_gap, Some(0.0));
         prop_assert_eq!(r.get("best-step").unwrap().step_gap, Some(0.0));

@@ -1,0 +1,58 @@
+//! Choosing among the optimal partitions: the earliest-cut and latest-cut
+//! optima are simulated and the smaller step time wins.
+
+use pipecut_core::{Error, Problem};
+use pipecut_sim::{Scratch, Simulator, StageTimes};
+
+use super::prefix_sums::Sums;
+use super::stage_model::StageModel;
+
+/// `2 P M`: the operations one simulation of the problem runs.
+pub(super) fn operations(problem: &Problem) -> usize {
+    2usize
+        .saturating_mul(problem.stages())
+        .saturating_mul(problem.micro_batches())
+}
+
+/// Simulated step times of the earliest-cut and latest-cut partitions.
+pub(super) fn simulate_both(
+    problem: &Problem,
+    sums: &Sums<'_>,
+    model: &StageModel,
+    earliest: &[usize],
+    latest: &[usize],
+) -> Result<(f64, f64), Error> {
+    let sim = Simulator::new(problem);
+    let mut scratch = Scratch::default();
+    let mut step = |starts: &[usize]| -> Result<f64, Error> {
+        let times = stage_times(sums, model, starts);
+        Ok(sim.run_times_with(&mut scratch, &times)?)
+    };
+    Ok((step(earliest)?, step(latest)?))
+}
+
+/// Simulator input for a partition, equal to `StageTimes::from_partition`
+/// (`Prefix::stage_compute` per stage) without building the full core prefix
+/// arrays, which would cost more than the whole search on long chains. Every
+/// transfer is zero on this path (a link that charges one sends the problem
+/// to the DP), so there are no delays.
+fn stage_times(sums: &Sums<'_>, model: &StageModel, starts: &[usize]) -> StageTimes {
+    let n = sums.len();
+    let p = starts.len();
+    let mut forward = Vec::with_capacity(p);
+    let mut backward = Vec::with_capacity(p);
+    let mut at_start = sums.forward_backward_at(0);
+    for k in 0..p {
+        let end = starts.get(k + 1).copied().unwrap_or(n);
+        let at_end = sums.forward_backward_at(end);
+        let speed = model.speed[k];
+        forward.push(speed * (at_end.0 - at_start.0));
+        backward.push(speed * (at_end.1 - at_start.1));
+        at_start = at_end;
+    }
+    StageTimes {
+        forward,
+        backward,
+        delay: vec![0.0; p],
+    }
+}
