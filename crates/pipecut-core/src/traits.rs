@@ -73,3 +73,34 @@ pub trait CostModel {
     /// Produces the chain of per-layer costs.
     fn chain(&self) -> std::result::Result<Chain, Self::Error>;
 }
+
+/// Writes the `name` and `description` methods of a [`Partitioner`] impl
+/// from the type's `NAME` and `DESCRIPTION` constants (the ones the
+/// registry table reads), so the two can never disagree.
+///
+/// ```
+/// use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+/// struct Whole;
+/// impl Whole {
+///     const NAME: &'static str = "whole";
+///     const DESCRIPTION: &'static str = "one stage";
+/// }
+/// impl Partitioner for Whole {
+///     pipecut_core::partitioner_names!();
+///     fn solve(&self, problem: &Problem) -> Result<Solution> {
+///         Ok(Solution::heuristic(Partition::for_problem(vec![0], problem)?, Objective::Rule))
+///     }
+/// }
+/// assert_eq!(Whole.name(), "whole");
+/// ```
+#[macro_export]
+macro_rules! partitioner_names {
+    () => {
+        fn name(&self) -> &str {
+            Self::NAME
+        }
+        fn description(&self) -> &str {
+            Self::DESCRIPTION
+        }
+    };
+}

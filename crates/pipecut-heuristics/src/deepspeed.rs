@@ -1,7 +1,7 @@
 //! `deepspeed`: DeepSpeed's `partition_method="parameters"`, reproduced
 //! faithfully, not improved.
 
-use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+use pipecut_core::{Partition, Problem};
 
 /// DeepSpeed's `partition_method="parameters"` (`partition_balanced` in
 /// `deepspeed.runtime.utils`), reproduced faithfully, not improved.
@@ -140,26 +140,9 @@ pub fn deepspeed_balanced(weights: &[u64], parts: usize) -> Partition {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeepSpeed;
 
-impl DeepSpeed {
-    /// Name on the command line.
-    pub const NAME: &'static str = "deepspeed";
-    /// What it does.
-    pub const DESCRIPTION: &'static str = "DeepSpeed's partition_method=\"parameters\": its max-minus-min DP over param_bytes, faithfully (not exact)";
-}
-
-impl Partitioner for DeepSpeed {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
-    fn solve(&self, problem: &Problem) -> Result<Solution> {
-        Ok(Solution::heuristic(
-            deepspeed_partition(problem),
-            Objective::Rule,
-        ))
-    }
+rule_partitioner! {
+    DeepSpeed = "deepspeed", pipecut_core::Objective::Rule, |_, problem| Ok(deepspeed_partition(problem)),
+    "DeepSpeed's partition_method=\"parameters\": its max-minus-min DP over param_bytes, faithfully (not exact)"
 }
 
 #[cfg(test)]

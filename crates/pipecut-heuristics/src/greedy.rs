@@ -1,6 +1,6 @@
 //! `greedy`: fill each stage up to its share of the total cost.
 
-use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+use pipecut_core::{Partition, Problem};
 
 /// Relative slack when comparing a stage's fill with its target, so that
 /// costs like `0.1` that sum with rounding error still fill a stage exactly.
@@ -47,26 +47,9 @@ pub fn greedy_partition(problem: &Problem) -> Partition {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Greedy;
 
-impl Greedy {
-    /// Name on the command line.
-    pub const NAME: &'static str = "greedy";
-    /// What it does.
-    pub const DESCRIPTION: &'static str = "fill each stage with F+B up to its share of the total (speed-aware), never leaving a later stage empty";
-}
-
-impl Partitioner for Greedy {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
-    fn solve(&self, problem: &Problem) -> Result<Solution> {
-        Ok(Solution::heuristic(
-            greedy_partition(problem),
-            Objective::Bottleneck,
-        ))
-    }
+rule_partitioner! {
+    Greedy = "greedy", pipecut_core::Objective::Bottleneck, |_, problem| Ok(greedy_partition(problem)),
+    "fill each stage with F+B up to its share of the total (speed-aware), never leaving a later stage empty"
 }
 
 #[cfg(test)]

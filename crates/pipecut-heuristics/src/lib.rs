@@ -41,6 +41,9 @@
 //! ```
 #![deny(missing_docs)]
 
+#[macro_use]
+mod rule_partitioner;
+
 pub mod autopipe;
 pub mod autopipe_reference;
 mod deepspeed;

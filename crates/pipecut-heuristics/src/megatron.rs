@@ -1,6 +1,6 @@
 //! `megatron`: Megatron-LM's split, blocks evenly over the stages.
 
-use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+use pipecut_core::{Partition, Problem};
 
 use crate::error::HeuristicError;
 use crate::layer_groups::kind_groups;
@@ -34,29 +34,15 @@ pub fn megatron_partition(problem: &Problem) -> std::result::Result<Partition, H
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Megatron;
 
-impl Megatron {
-    /// Name on the command line.
-    pub const NAME: &'static str = "megatron";
-    /// What it does.
-    pub const DESCRIPTION: &'static str = "Megatron-LM's split: blocks evenly (must divide), inputs with the first stage, outputs with the last";
-}
-
-impl Partitioner for Megatron {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
-    fn solve(&self, problem: &Problem) -> Result<Solution> {
-        let partition = megatron_partition(problem).map_err(|e| e.into_core(Self::NAME))?;
-        Ok(Solution::heuristic(partition, Objective::Rule))
-    }
+rule_partitioner! {
+    Megatron = "megatron", pipecut_core::Objective::Rule, |_, problem| megatron_partition(problem),
+    "Megatron-LM's split: blocks evenly (must divide), inputs with the first stage, outputs with the last"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipecut_core::Partitioner;
     use pipecut_core::{Chain, Layer, LayerKind};
     use pipecut_testkit::{llama_like, problem};
 

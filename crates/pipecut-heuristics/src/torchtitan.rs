@@ -1,7 +1,7 @@
 //! `torchtitan`: torchtitan's default split (`generate_llm_fqn_per_model_part`),
 //! with its errors.
 
-use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+use pipecut_core::{Partition, Problem};
 
 use crate::error::HeuristicError;
 use crate::layer_groups::kind_groups;
@@ -75,11 +75,9 @@ pub struct Torchtitan {
     pub output_weight: usize,
 }
 
-impl Torchtitan {
-    /// Name on the command line.
-    pub const NAME: &'static str = "torchtitan";
-    /// What it does.
-    pub const DESCRIPTION: &'static str = "torchtitan's default split: blocks + input/output weights spread evenly by count, with its errors";
+rule_partitioner! {
+    Torchtitan = "torchtitan", pipecut_core::Objective::Rule, |t, problem| torchtitan_partition(problem, t.input_weight, t.output_weight),
+    "torchtitan's default split: blocks + input/output weights spread evenly by count, with its errors"
 }
 
 impl Default for Torchtitan {
@@ -91,23 +89,10 @@ impl Default for Torchtitan {
     }
 }
 
-impl Partitioner for Torchtitan {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
-    fn solve(&self, problem: &Problem) -> Result<Solution> {
-        let partition = torchtitan_partition(problem, self.input_weight, self.output_weight)
-            .map_err(|e| e.into_core(Self::NAME))?;
-        Ok(Solution::heuristic(partition, Objective::Rule))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipecut_core::Partitioner;
     use pipecut_sim::PlanExt;
     use pipecut_testkit::{llama_like, problem, uniform};
 

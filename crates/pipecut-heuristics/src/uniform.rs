@@ -1,6 +1,6 @@
 //! `uniform`: equal layer counts, costs ignored.
 
-use pipecut_core::{Objective, Partition, Partitioner, Problem, Result, Solution};
+use pipecut_core::{Partition, Problem};
 
 /// Layer counts as equal as possible; the first `N mod P` stages get one more.
 ///
@@ -21,25 +21,7 @@ pub fn uniform_partition(problem: &Problem) -> Partition {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Uniform;
 
-impl Uniform {
-    /// Name on the command line.
-    pub const NAME: &'static str = "uniform";
-    /// What it does.
-    pub const DESCRIPTION: &'static str =
-        "equal layer counts; the first N mod P stages get one more (ignores costs)";
-}
-
-impl Partitioner for Uniform {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
-    fn solve(&self, problem: &Problem) -> Result<Solution> {
-        Ok(Solution::heuristic(
-            uniform_partition(problem),
-            Objective::Rule,
-        ))
-    }
+rule_partitioner! {
+    Uniform = "uniform", pipecut_core::Objective::Rule, |_, problem| Ok(uniform_partition(problem)),
+    "equal layer counts; the first N mod P stages get one more (ignores costs)"
 }

@@ -1,6 +1,6 @@
 //! GPipe: every forward, then every backward.
 
-use super::{fwd_bwd_op, Op, OpKind, Placement, ScheduleRules};
+use super::{fwd_bwd_op, Op, OpKind, ScheduleRules};
 
 /// GPipe's rules: one stage per device, all `M` forwards then all `M`
 /// backwards, so every stage holds all `M` micro-batches at its peak.
@@ -8,25 +8,6 @@ use super::{fwd_bwd_op, Op, OpKind, Placement, ScheduleRules};
 pub struct GPipe;
 
 impl ScheduleRules for GPipe {
-    fn stages_per_device(&self) -> usize {
-        1
-    }
-
-    fn placement(&self, stage: usize, _stages: usize) -> Placement {
-        Placement {
-            device: stage,
-            chunk: 0,
-        }
-    }
-
-    fn stage_at(&self, device: usize, _chunk: usize, _stages: usize) -> usize {
-        device
-    }
-
-    fn op_kinds(&self) -> &'static [OpKind] {
-        &[OpKind::Forward, OpKind::Backward]
-    }
-
     fn order(&self, _stages: usize, micro_batches: usize, _device: usize) -> Vec<Op> {
         let f = |mb| fwd_bwd_op(OpKind::Forward, mb, 0);
         let b = |mb| fwd_bwd_op(OpKind::Backward, mb, 0);

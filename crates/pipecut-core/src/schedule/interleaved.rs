@@ -1,7 +1,7 @@
 //! Interleaved 1F1B: Megatron's virtual-pipeline order, PyTorch's
 //! `ScheduleInterleaved1F1B`.
 
-use super::{fwd_bwd_op, Op, OpKind, Placement, ScheduleRules};
+use super::{fwd_bwd_op, warmup_steady_drain, Op, OpKind, Placement, ScheduleRules};
 use crate::error::{Error, Result};
 
 /// Interleaved 1F1B's rules with `virtual_stages` chunks per device and loop
@@ -53,25 +53,17 @@ impl ScheduleRules for Interleaved {
         chunk * (stages / self.virtual_stages.max(1)) + device
     }
 
-    fn op_kinds(&self) -> &'static [OpKind] {
-        &[OpKind::Forward, OpKind::Backward]
-    }
-
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
         let v = self.virtual_stages;
         let d = stages / v;
         let total = micro_batches * v;
         let warmup = ((d - device - 1) * 2 + (v - 1) * d).min(total);
         let mb = |i: usize| (i / (d * v)) * d + i % d;
-        let f = |i: usize| fwd_bwd_op(OpKind::Forward, mb(i), (i / d) % v);
-        let b = |i: usize| fwd_bwd_op(OpKind::Backward, mb(i), v - 1 - (i / d) % v);
-        let mut order = Vec::with_capacity(2 * total);
-        order.extend((0..warmup).map(f));
-        for i in 0..total - warmup {
-            order.push(f(warmup + i));
-            order.push(b(i));
-        }
-        order.extend((total - warmup..total).map(b));
-        order
+        warmup_steady_drain(
+            warmup,
+            total,
+            |i| fwd_bwd_op(OpKind::Forward, mb(i), (i / d) % v),
+            |i| fwd_bwd_op(OpKind::Backward, mb(i), v - 1 - (i / d) % v),
+        )
     }
 }

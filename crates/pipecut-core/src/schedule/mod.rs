@@ -153,6 +153,27 @@ fn fwd_bwd_op(kind: OpKind, micro_batch: usize, chunk: usize) -> Op {
     }
 }
 
+/// The one-forward-one-backward shape 1F1B and interleaved 1F1B share:
+/// `warmup` forwards, then alternately the next forward and the oldest
+/// backward, then the remaining backwards; `forward(i)` / `backward(i)` is
+/// the `i`-th of `total` of each.
+fn warmup_steady_drain(
+    warmup: usize,
+    total: usize,
+    forward: impl Fn(usize) -> Op,
+    backward: impl Fn(usize) -> Op,
+) -> Vec<Op> {
+    let warmup = warmup.min(total);
+    let mut order = Vec::with_capacity(2 * total);
+    order.extend((0..warmup).map(&forward));
+    for i in 0..total - warmup {
+        order.push(forward(warmup + i));
+        order.push(backward(i));
+    }
+    order.extend((total - warmup..total).map(backward));
+    order
+}
+
 /// Where a global stage runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Placement {
@@ -246,8 +267,10 @@ pub fn chain_inputs(stage: usize, stages: usize, op: Op) -> Inputs {
 /// [`ScheduleRules::check`] has accepted; [`Schedule`]'s wrappers check first
 /// and never panic.
 pub trait ScheduleRules: std::fmt::Debug + Send + Sync {
-    /// Stages (chunks) each device runs.
-    fn stages_per_device(&self) -> usize;
+    /// Stages (chunks) each device runs (default: one).
+    fn stages_per_device(&self) -> usize {
+        1
+    }
 
     /// Rejects stage and micro-batch counts the schedule cannot run (beyond
     /// `P >= 1`, `M >= 1`, which every schedule needs).
@@ -256,14 +279,28 @@ pub trait ScheduleRules: std::fmt::Debug + Send + Sync {
         Ok(())
     }
 
-    /// Device and chunk of global stage `stage`.
-    fn placement(&self, stage: usize, stages: usize) -> Placement;
+    /// Device and chunk of global stage `stage` (default: stage `k` alone on
+    /// device `k`).
+    fn placement(&self, stage: usize, stages: usize) -> Placement {
+        let _ = stages;
+        Placement {
+            device: stage,
+            chunk: 0,
+        }
+    }
 
-    /// Global stage of `chunk` on `device` (the inverse of `placement`).
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize;
+    /// Global stage of `chunk` on `device`, the inverse of `placement`
+    /// (default: device `d` runs stage `d`).
+    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
+        let _ = (chunk, stages);
+        device
+    }
 
-    /// The operation kinds this schedule's orders use.
-    fn op_kinds(&self) -> &'static [OpKind];
+    /// The operation kinds this schedule's orders use (default: forward and
+    /// full backward).
+    fn op_kinds(&self) -> &'static [OpKind] {
+        &[OpKind::Forward, OpKind::Backward]
+    }
 
     /// The order in which `device` runs its operations.
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op>;

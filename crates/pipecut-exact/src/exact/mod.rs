@@ -279,13 +279,7 @@ impl Exact {
 }
 
 impl Partitioner for Exact {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
+    pipecut_core::partitioner_names!();
 
     fn solve(&self, problem: &Problem) -> Result<Solution, Error> {
         let solution = self.solution(problem)?;

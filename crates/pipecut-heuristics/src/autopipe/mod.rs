@@ -76,12 +76,7 @@ impl Default for AutoPipe {
 }
 
 impl Partitioner for AutoPipe {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
+    pipecut_core::partitioner_names!();
     fn solve(&self, problem: &Problem) -> Result<Solution> {
         let r =
             autopipe_search(problem, self.max_evaluations).map_err(|e| e.into_core(Self::NAME))?;

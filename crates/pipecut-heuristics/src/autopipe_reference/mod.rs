@@ -70,12 +70,7 @@ impl AutoPipeReference {
 }
 
 impl Partitioner for AutoPipeReference {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-    fn description(&self) -> &str {
-        Self::DESCRIPTION
-    }
+    pipecut_core::partitioner_names!();
     fn solve(&self, problem: &Problem) -> Result<Solution> {
         let chain = problem.chain();
         let r = autopipe_reference_search(&chain.forwards(), &chain.backwards(), problem.stages())
