@@ -781,6 +781,30 @@ impl TableLayout {
     }
 }
 
+/// For every (stage, kind), the devices of the operations on other stages
+/// that take it as input, read off the rules at micro-batch 0.
+fn consumer_devices(schedule: Schedule, p: usize) -> Vec<Vec<usize>> {
+    let mut consumers = vec![Vec::new(); p * OpKind::COUNT];
+    for stage in 0..p {
+        let at = schedule.placement(stage, p);
+        for &kind in schedule.op_kinds() {
+            let op = Op {
+                kind,
+                micro_batch: 0,
+                chunk: at.chunk,
+            };
+            for dep in schedule.inputs(stage, p, op).as_slice() {
+                let list: &mut Vec<usize> =
+                    &mut consumers[dep.stage * OpKind::COUNT + dep.kind.index()];
+                if dep.stage != stage && !list.contains(&at.device) {
+                    list.push(at.device);
+                }
+            }
+        }
+    }
+    consumers
+}
+
 /// Puts every operation in a valid timing order: each after its device
 /// predecessor and after the producers of its inputs (as the schedule's rules
 /// define them). A device advances until its next operation waits on an
@@ -801,11 +825,15 @@ fn topological(
     let key =
         |stage: usize, kind: OpKind, mb: usize| (stage * OpKind::COUNT + kind.index()) * m + mb;
     let mut slot = vec![0u32; p * OpKind::COUNT * m];
-    // Devices parked on each not-yet-placed producer, as linked lists: a
-    // device waits on at most one producer at a time.
+    // Placing an operation first hands over to the devices that consume it
+    // on other stages (depth first, which keeps the timing pass's reads
+    // close together); a device blocked on a producer outside that map is
+    // parked on it (linked lists: a device waits on one producer at a time).
+    let consumers = consumer_devices(schedule, p);
     const NONE: u32 = u32::MAX;
     let mut parked_head = vec![NONE; p * OpKind::COUNT * m];
     let mut parked_next = vec![NONE; devices];
+    let mut parked_on = vec![usize::MAX; devices];
     let mut slot_of = vec![0u32; total];
     let mut flat = Vec::with_capacity(total);
     let mut next = vec![0usize; devices];
@@ -824,8 +852,13 @@ fn topological(
                 [dep] => {
                     let k = key(dep.stage, dep.kind, dep.micro_batch);
                     if slot[k] == 0 {
-                        parked_next[d] = parked_head[k];
-                        parked_head[k] = d as u32;
+                        let handed =
+                            consumers[dep.stage * OpKind::COUNT + dep.kind.index()].contains(&d);
+                        if !handed && parked_on[d] != k {
+                            parked_on[d] = k;
+                            parked_next[d] = parked_head[k];
+                            parked_head[k] = d as u32;
+                        }
                         break 'device;
                     }
                     let delay = if device_of[dep.stage] != d && dep.stage != s {
@@ -850,8 +883,10 @@ fn topological(
             let mut waiter = std::mem::replace(&mut parked_head[k], NONE);
             while waiter != NONE {
                 stack.push(waiter as usize);
+                parked_on[waiter as usize] = usize::MAX;
                 waiter = std::mem::replace(&mut parked_next[waiter as usize], NONE);
             }
+            stack.extend_from_slice(&consumers[s * OpKind::COUNT + op.kind.index()]);
             next[d] += 1;
         }
     }
