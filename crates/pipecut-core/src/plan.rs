@@ -152,15 +152,8 @@ impl Plan {
             .map(|(k, s)| StagePlan {
                 stage: k,
                 device: self.device_of(k),
-                first: s.first,
-                end: s.end,
+                eval: s.clone(),
                 names: self.stage_names(k).to_vec(),
-                forward: s.forward,
-                backward: s.backward,
-                comm: s.comm,
-                time: s.time,
-                in_flight: s.in_flight,
-                memory_bytes: s.memory_bytes,
             })
             .collect()
     }
@@ -171,31 +164,19 @@ impl Plan {
     }
 }
 
-/// One stage of a plan, as Plan JSON lists it.
+/// One stage of a plan, as Plan JSON lists it: its index, its device, its
+/// metrics and its layers' names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StagePlan {
     /// Stage index.
     pub stage: usize,
     /// Device that runs it.
     pub device: usize,
-    /// First layer (inclusive).
-    pub first: usize,
-    /// Last layer (exclusive).
-    pub end: usize,
+    /// The stage's metrics.
+    #[serde(flatten)]
+    pub eval: StageEval,
     /// Names of its layers.
     pub names: Vec<String>,
-    /// Sum of forward costs.
-    pub forward: f64,
-    /// Sum of backward costs.
-    pub backward: f64,
-    /// Communication charged to the stage.
-    pub comm: f64,
-    /// `speed * (forward + backward) + comm`.
-    pub time: f64,
-    /// Peak in-flight micro-batches.
-    pub in_flight: usize,
-    /// `param_bytes + in_flight * activation_bytes`.
-    pub memory_bytes: u64,
 }
 
 /// Plan JSON: the flat layout users and scripts read.
@@ -255,33 +236,20 @@ impl TryFrom<PlanRecord> for Plan {
     type Error = crate::Error;
 
     fn try_from(r: PlanRecord) -> crate::Result<Plan> {
-        let layers = r.stages.last().map_or(0, |s| s.end);
+        let layers = r.stages.last().map_or(0, |s| s.eval.end);
         let partition = Partition::new(r.starts, layers)?;
         let devices = r.stages.iter().map(|s| s.device + 1).max().unwrap_or(0);
         let mut device_memory_bytes = vec![0u64; devices];
         for s in &r.stages {
             device_memory_bytes[s.device] =
-                device_memory_bytes[s.device].saturating_add(s.memory_bytes);
+                device_memory_bytes[s.device].saturating_add(s.eval.memory_bytes);
         }
         let layer_names = r
             .stages
             .iter()
             .flat_map(|s| s.names.iter().cloned())
             .collect();
-        let stages = r
-            .stages
-            .into_iter()
-            .map(|s| StageEval {
-                first: s.first,
-                end: s.end,
-                forward: s.forward,
-                backward: s.backward,
-                comm: s.comm,
-                time: s.time,
-                in_flight: s.in_flight,
-                memory_bytes: s.memory_bytes,
-            })
-            .collect();
+        let stages = r.stages.into_iter().map(|s| s.eval).collect();
         Ok(Plan {
             algorithm: r.algorithm,
             partition,

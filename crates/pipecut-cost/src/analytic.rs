@@ -629,12 +629,23 @@ fn llama_block(c: &Llama3Config, block: usize, wl: &Workload) -> Raw {
     p.into_raw(format!("layers.{block}"), block, d, wl)
 }
 
-fn llama_layers(c: &Llama3Config, wl: &Workload) -> Vec<Raw> {
-    let mut layers = vec![embedding(c.dim, c.vocab_size, wl)];
-    layers.extend((0..c.n_layers).map(|b| llama_block(c, b, wl)));
-    layers.push(final_norm(c.dim, wl));
-    layers.push(output_head(c.dim, c.vocab_size, wl));
+/// Embedding, the blocks, the final norm and the output head.
+fn decoder_layers(
+    dim: usize,
+    vocab_size: usize,
+    blocks: impl Iterator<Item = Raw>,
+    wl: &Workload,
+) -> Vec<Raw> {
+    let mut layers = vec![embedding(dim, vocab_size, wl)];
+    layers.extend(blocks);
+    layers.push(final_norm(dim, wl));
+    layers.push(output_head(dim, vocab_size, wl));
     layers
+}
+
+fn llama_layers(c: &Llama3Config, wl: &Workload) -> Vec<Raw> {
+    let blocks = (0..c.n_layers).map(|b| llama_block(c, b, wl));
+    decoder_layers(c.dim, c.vocab_size, blocks, wl)
 }
 
 /// Multi-head latent attention (DeepSeek-V2 paper, Liu et al. 2024, section
@@ -719,9 +730,6 @@ fn deepseek_block(c: &DeepSeekV3Config, block: usize, wl: &Workload) -> Raw {
 }
 
 fn deepseek_layers(c: &DeepSeekV3Config, wl: &Workload) -> Vec<Raw> {
-    let mut layers = vec![embedding(c.dim, c.vocab_size, wl)];
-    layers.extend((0..c.n_layers).map(|b| deepseek_block(c, b, wl)));
-    layers.push(final_norm(c.dim, wl));
-    layers.push(output_head(c.dim, c.vocab_size, wl));
-    layers
+    let blocks = (0..c.n_layers).map(|b| deepseek_block(c, b, wl));
+    decoder_layers(c.dim, c.vocab_size, blocks, wl)
 }

@@ -173,6 +173,7 @@ fn all_presets() -> Vec<Preset> {
             aliases: &["deepseek-v3-debugmodel", "deepseek_v3-debug"],
             description: "torchtitan deepseek_v3 `debugmodel` (dim 256, 6 layers, 1 dense, 8 experts top-3, 2 shared, vocab 2048)",
             // pytorch/torchtitan torchtitan/models/deepseek_v3/__init__.py, `_debugmodel`
+            // (it keeps the full model's latent-attention head dimensions)
             arch: Architecture::DeepSeekV3(DeepSeekV3Config {
                 dim: 256,
                 n_layers: 6,
@@ -180,16 +181,12 @@ fn all_presets() -> Vec<Preset> {
                 n_heads: 16,
                 vocab_size: 2048,
                 q_lora_rank: 0,
-                kv_lora_rank: 512,
-                qk_nope_head_dim: 128,
-                qk_rope_head_dim: 64,
-                v_head_dim: 128,
                 inter_dim: 1024,
                 moe_inter_dim: 256,
                 n_routed_experts: 8,
                 n_shared_experts: 2,
                 top_k: 3,
-                moe: true,
+                ..DEEPSEEK_V3_671B
             }),
             seq_len: 2048,
             micro_batch_size: 1,
@@ -198,29 +195,32 @@ fn all_presets() -> Vec<Preset> {
             name: "deepseek-v3-671b",
             aliases: &["deepseek-v3", "deepseek-v3-671B"],
             description: "DeepSeek-V3 671B (technical report section 4.2; HF config.json)",
-            arch: Architecture::DeepSeekV3(DeepSeekV3Config {
-                dim: 7168,
-                n_layers: 61,
-                n_dense_layers: 3,
-                n_heads: 128,
-                vocab_size: 129280,
-                q_lora_rank: 1536,
-                kv_lora_rank: 512,
-                qk_nope_head_dim: 128,
-                qk_rope_head_dim: 64,
-                v_head_dim: 128,
-                inter_dim: 18432,
-                moe_inter_dim: 2048,
-                n_routed_experts: 256,
-                n_shared_experts: 1,
-                top_k: 8,
-                moe: true,
-            }),
+            arch: Architecture::DeepSeekV3(DEEPSEEK_V3_671B),
             seq_len: 4096,
             micro_batch_size: 1,
         },
     ]
 }
+
+/// DeepSeek-V3 671B (technical report section 4.2; HF config.json).
+const DEEPSEEK_V3_671B: DeepSeekV3Config = DeepSeekV3Config {
+    dim: 7168,
+    n_layers: 61,
+    n_dense_layers: 3,
+    n_heads: 128,
+    vocab_size: 129280,
+    q_lora_rank: 1536,
+    kv_lora_rank: 512,
+    qk_nope_head_dim: 128,
+    qk_rope_head_dim: 64,
+    v_head_dim: 128,
+    inter_dim: 18432,
+    moe_inter_dim: 2048,
+    n_routed_experts: 256,
+    n_shared_experts: 1,
+    top_k: 8,
+    moe: true,
+};
 
 fn find_preset(name: &str) -> Result<Preset, CostError> {
     let wanted = name.trim();

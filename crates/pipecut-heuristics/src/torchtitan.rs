@@ -123,23 +123,14 @@ mod tests {
         ));
         // input_weight > base: E = 6 + 3 + 1 = 10, P = 4, base = 2.
         let pr = problem(llama_like(6, 3.0), 4, 1);
-        assert!(matches!(
-            torchtitan_partition(&pr, 3, 1),
-            Err(HeuristicError::TorchtitanWeightExceedsBase {
-                field: "input_weight",
-                weight: 3,
-                base: 2
-            })
-        ));
-        // output_weight > base.
-        assert!(matches!(
-            torchtitan_partition(&pr, 1, 3),
-            Err(HeuristicError::TorchtitanWeightExceedsBase {
-                field: "output_weight",
-                weight: 3,
-                base: 2
-            })
-        ));
+        for (input, output, wanted) in [(3, 1, "input_weight"), (1, 3, "output_weight")] {
+            let err = torchtitan_partition(&pr, input, output);
+            assert!(
+                matches!(err, Err(HeuristicError::TorchtitanWeightExceedsBase { field, weight: 3, base: 2 })
+                    if field == wanted),
+                "{err:?}"
+            );
+        }
         // Through the Partitioner: a Solver error naming the algorithm.
         let err = Torchtitan {
             input_weight: 3,

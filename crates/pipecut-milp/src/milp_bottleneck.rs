@@ -1,10 +1,7 @@
 //! `milp`: the staircase bottleneck MILP as a partitioner.
 
-use std::time::Instant;
-
 use pipecut_core::{Problem, Solution};
 
-use crate::bottleneck_dp::least_bottleneck;
 use crate::error::MilpError;
 use crate::finish::Finish;
 use crate::model::bottleneck::BottleneckModel;
@@ -32,23 +29,9 @@ pub struct MilpBottleneck {
 impl MilpBottleneck {
     /// Solves, keeping this crate's typed error.
     pub fn solve_milp(&self, problem: &Problem) -> Result<Solution, MilpError> {
-        let started = Instant::now();
-        let options = self.options.check()?;
-        let mut ctx = SolveContext::new(problem, options, started, Goal::Bottleneck, &self.seeds.0);
-        let (scale, cap_value) = (ctx.scale, ctx.cap_value);
-        let windows = ctx.windows(cap_value)?;
-        let lower = if ctx.options.bound_cut {
-            least_bottleneck(problem, &ctx.prefix, true).map_or(0.0, |v| v / scale * (1.0 - 1e-9))
-        } else {
-            0.0
-        };
-        let mut built = BottleneckModel::build(
-            problem,
-            &ctx.prefix,
-            &windows,
-            scale,
-            (lower, cap_value / scale),
-        )?;
+        let mut ctx = SolveContext::new(problem, &self.options, Goal::Bottleneck, &self.seeds)?;
+        let cap_value = ctx.cap_value;
+        let mut built = BottleneckModel::build(&ctx.model_input(cap_value, 1.0, true)?)?;
         if let Some(i) = &ctx.incumbent {
             built.start_from(&i.partition);
         }

@@ -1,11 +1,8 @@
 //! `milp-steptime`: the step-time MILP as a partitioner.
 
-use std::time::Instant;
-
 use pipecut_core::{Problem, Solution};
 use pipecut_sim::Simulator;
 
-use crate::bottleneck_dp::least_bottleneck;
 use crate::error::MilpError;
 use crate::finish::Finish;
 use crate::model::step_time::StepTimeModel;
@@ -38,29 +35,14 @@ pub struct MilpStepTime {
 impl MilpStepTime {
     /// Solves, keeping this crate's typed error.
     pub fn solve_milp(&self, problem: &Problem) -> Result<Solution, MilpError> {
-        let started = Instant::now();
-        let options = self.options.check()?;
-        let mut ctx = SolveContext::new(problem, options, started, Goal::StepTime, &self.seeds.0);
-        let (scale, cap_value) = (ctx.scale, ctx.cap_value);
+        let mut ctx = SolveContext::new(problem, &self.options, Goal::StepTime, &self.seeds)?;
         let m = problem.micro_batches() as f64;
         // Every device runs all M forwards and backwards of its stages, so a
         // partition at least as good as the incumbent has every stage's
-        // compute at most incumbent / M.
-        let windows = ctx.windows(cap_value / m)?;
-        // Step time >= M * max_k compute_k >= M * (least compute bottleneck).
-        let lower = if ctx.options.bound_cut {
-            least_bottleneck(problem, &ctx.prefix, false)
-                .map_or(0.0, |b| m * b / scale * (1.0 - 1e-9))
-        } else {
-            0.0
-        };
-        let mut built = StepTimeModel::build(
-            problem,
-            &ctx.prefix,
-            &windows,
-            scale,
-            (lower, cap_value / scale),
-        )?;
+        // compute at most incumbent / M; and the step time is at least M
+        // times the least compute bottleneck.
+        let cap_value = ctx.cap_value;
+        let mut built = StepTimeModel::build(&ctx.model_input(cap_value / m, m, false)?)?;
         let sim = Simulator::new(problem);
         if let Some(i) = &ctx.incumbent {
             built.start_from(problem, &ctx.prefix, &sim, &i.partition)?;

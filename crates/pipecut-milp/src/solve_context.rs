@@ -4,11 +4,14 @@
 
 use std::time::Instant;
 
-use pipecut_core::{Partitioner, Prefix, Problem};
+use pipecut_core::{Prefix, Problem};
 
+use crate::bottleneck_dp::least_bottleneck;
 use crate::error::MilpError;
-use crate::model::windows::{fixing_windows, Windows};
-use crate::options::CheckedOptions;
+use crate::model::windows::fixing_windows;
+use crate::model::ModelInput;
+use crate::options::{CheckedOptions, MilpOptions};
+use crate::partitioner::Seeds;
 use crate::warm_start::{best_start, objective_scale, Goal, Incumbent};
 
 /// The state of one solve up to model building.
@@ -30,14 +33,16 @@ pub(crate) struct SolveContext<'a> {
 }
 
 impl<'a> SolveContext<'a> {
-    /// Finds the warm start and derives the scale and cap from it.
+    /// Checks the options, starts the clock, finds the warm start and
+    /// derives the scale and cap from it.
     pub fn new(
         problem: &'a Problem,
-        options: CheckedOptions,
-        started: Instant,
+        options: &MilpOptions,
         goal: Goal,
-        seeds: &[Box<dyn Partitioner>],
-    ) -> Self {
+        seeds: &Seeds,
+    ) -> Result<Self, MilpError> {
+        let started = Instant::now();
+        let options = options.check()?;
         let prefix = Prefix::new(problem);
         let mut notes = vec![format!("backend: {}", options.backend)];
         let incumbent = best_start(
@@ -45,7 +50,7 @@ impl<'a> SolveContext<'a> {
             &prefix,
             goal,
             &options,
-            seeds,
+            &seeds.0,
             options.deadline(started),
             &mut notes,
         );
@@ -54,7 +59,7 @@ impl<'a> SolveContext<'a> {
         let cap_value = incumbent
             .as_ref()
             .map_or(f64::INFINITY, |i| i.value * (1.0 + 1e-9) + 1e-12 * scale);
-        SolveContext {
+        Ok(SolveContext {
             problem,
             prefix,
             options,
@@ -64,20 +69,40 @@ impl<'a> SolveContext<'a> {
             scale,
             cap_value,
             notes,
-        }
+        })
     }
 
-    /// The windows the staircase is fixed to, for stages whose compute is at
-    /// most `compute_cap` (noted).
-    pub fn windows(&mut self, compute_cap: f64) -> Result<Windows, MilpError> {
-        fixing_windows(
+    /// What the model is built from: the staircase fixed to windows for
+    /// stages whose compute is at most `compute_cap` (noted), and the
+    /// objective between the bound cut (when on: `factor` times the least
+    /// bottleneck, link costs counted when `with_comm`) and the cap.
+    pub fn model_input(
+        &mut self,
+        compute_cap: f64,
+        factor: f64,
+        with_comm: bool,
+    ) -> Result<ModelInput<'_>, MilpError> {
+        let windows = fixing_windows(
             self.problem,
             &self.prefix,
             self.options.probe_fixing,
             compute_cap,
             self.incumbent.as_ref().map(|i| &i.partition),
             &mut self.notes,
-        )
+        )?;
+        let lower = if self.options.bound_cut {
+            least_bottleneck(self.problem, &self.prefix, with_comm)
+                .map_or(0.0, |b| factor * b / self.scale * (1.0 - 1e-9))
+        } else {
+            0.0
+        };
+        Ok(ModelInput {
+            problem: self.problem,
+            prefix: &self.prefix,
+            windows,
+            scale: self.scale,
+            range: (lower, self.cap_value / self.scale),
+        })
     }
 }
 

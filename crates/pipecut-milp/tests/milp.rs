@@ -136,16 +136,11 @@ proptest! {
         problem in problem_strategy(12, 4, vec![Schedule::OneFOneB, Schedule::GPipe, Schedule::Interleaved { virtual_stages: 2 }])
     ) {
         let (want, _) = brute(&problem);
-        match from_scratch_bottleneck(Backend::Microlp).solve_milp(&problem) {
-            Ok(s) => {
-                prop_assert_eq!(s.status, Status::Optimal);
-                prop_assert!(evaluate(&problem, &s.partition).fits_memory);
-                let got = bottleneck(&problem, &s);
-                prop_assert!(close(got, want), "milp {} brute {}", got, want);
-                prop_assert_eq!(s.bound, Some(got));
-            }
-            Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
-            Err(e) => prop_assert!(false, "{e}"),
+        if let Some(s) = proven(from_scratch_bottleneck(Backend::Microlp).solve_milp(&problem), want)? {
+            prop_assert!(evaluate(&problem, &s.partition).fits_memory);
+            let got = bottleneck(&problem, &s);
+            prop_assert!(close(got, want), "milp {} brute {}", got, want);
+            prop_assert_eq!(s.bound, Some(got));
         }
     }
 
@@ -156,21 +151,36 @@ proptest! {
         problem in problem_strategy(8, 3, vec![Schedule::OneFOneB, Schedule::GPipe, Schedule::Interleaved { virtual_stages: 2 }])
     ) {
         let (least_bottleneck, want) = brute(&problem);
-        match from_scratch_steptime(Backend::Microlp).solve_milp(&problem) {
-            Ok(s) => {
-                prop_assert_eq!(s.status, Status::Optimal);
-                prop_assert!(evaluate(&problem, &s.partition).fits_memory);
-                let simulated = step_time(&problem, &s);
-                prop_assert_eq!(s.bound, Some(simulated));
-                prop_assert!(close(simulated, want), "milp {} brute {}", simulated, want);
-                // Never above the bottleneck-optimal partition's simulated time.
-                let b = microlp_bottleneck().solve_milp(&problem).unwrap();
-                prop_assert!(simulated <= step_time(&problem, &b) * (1.0 + 1e-9));
-                prop_assert!(close(bottleneck(&problem, &b), least_bottleneck));
-            }
-            Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
-            Err(e) => prop_assert!(false, "{e}"),
+        if let Some(s) = proven(from_scratch_steptime(Backend::Microlp).solve_milp(&problem), want)? {
+            prop_assert!(evaluate(&problem, &s.partition).fits_memory);
+            let simulated = step_time(&problem, &s);
+            prop_assert_eq!(s.bound, Some(simulated));
+            prop_assert!(close(simulated, want), "milp {} brute {}", simulated, want);
+            // Never above the bottleneck-optimal partition's simulated time.
+            let b = microlp_bottleneck().solve_milp(&problem).unwrap();
+            prop_assert!(simulated <= step_time(&problem, &b) * (1.0 + 1e-9));
+            prop_assert!(close(bottleneck(&problem, &b), least_bottleneck));
         }
+    }
+}
+
+/// The solution when the MILP proved an optimum, `None` when it proved
+/// infeasibility and `want` (the brute-force optimum) agrees; a failure
+/// otherwise.
+fn proven(
+    result: Result<pipecut_core::Solution, MilpError>,
+    want: f64,
+) -> Result<Option<pipecut_core::Solution>, TestCaseError> {
+    match result {
+        Ok(s) => {
+            prop_assert_eq!(s.status, Status::Optimal);
+            Ok(Some(s))
+        }
+        Err(MilpError::Infeasible { .. }) => {
+            prop_assert!(want.is_infinite());
+            Ok(None)
+        }
+        Err(e) => Err(TestCaseError::fail(e.to_string())),
     }
 }
 
@@ -420,14 +430,9 @@ mod highs {
             problem in problem_strategy(48, 8, vec![Schedule::OneFOneB, Schedule::GPipe])
         ) {
             let want = dp(&problem);
-            match from_scratch_bottleneck(Backend::Highs).solve_milp(&problem) {
-                Ok(s) => {
-                    prop_assert_eq!(s.status, Status::Optimal);
-                    let got = bottleneck(&problem, &s);
-                    prop_assert!(close(got, want), "milp {} dp {}", got, want);
-                }
-                Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
-                Err(e) => prop_assert!(false, "{e}"),
+            if let Some(s) = proven(from_scratch_bottleneck(Backend::Highs).solve_milp(&problem), want)? {
+                let got = bottleneck(&problem, &s);
+                prop_assert!(close(got, want), "milp {} dp {}", got, want);
             }
         }
 
@@ -436,14 +441,9 @@ mod highs {
             problem in problem_strategy(10, 4, vec![Schedule::OneFOneB, Schedule::GPipe, Schedule::Interleaved { virtual_stages: 2 }])
         ) {
             let (_, want) = brute(&problem);
-            match from_scratch_steptime(Backend::Highs).solve_milp(&problem) {
-                Ok(s) => {
-                    prop_assert_eq!(s.status, Status::Optimal);
-                    let got = step_time(&problem, &s);
-                    prop_assert!(close(got, want), "milp {} brute {}", got, want);
-                }
-                Err(MilpError::Infeasible { .. }) => prop_assert!(want.is_infinite()),
-                Err(e) => prop_assert!(false, "{e}"),
+            if let Some(s) = proven(from_scratch_steptime(Backend::Highs).solve_milp(&problem), want)? {
+                let got = step_time(&problem, &s);
+                prop_assert!(close(got, want), "milp {} brute {}", got, want);
             }
         }
     }

@@ -321,15 +321,20 @@ impl Simulator {
             acc += o.len();
         }
         offset.push(acc);
+        // Global stage of every (device, chunk), looked up per operation below.
+        let chunks = schedule.virtual_stages();
+        let stage_at: Vec<usize> = (0..devices * chunks)
+            .map(|i| schedule.stage_of(i / chunks, i % chunks, stages))
+            .collect();
         let peak_in_flight = if invalid.is_some() {
             Vec::new()
         } else {
-            in_flight_peaks(stages, &orders, |d, c| schedule.stage_of(d, c, stages))
+            in_flight_peaks(stages, &orders, |d, c| stage_at[d * chunks + c])
         };
         let (flat, slot_of) = if invalid.is_some() {
             (Vec::new(), Vec::new())
         } else {
-            match topological(schedule, stages, micro_batches, &orders, &offset) {
+            match topological(schedule, stages, micro_batches, &orders, &offset, &stage_at) {
                 Ok(x) => x,
                 Err(deadlock) => {
                     invalid = Some(deadlock);
@@ -816,6 +821,7 @@ fn topological(
     m: usize,
     orders: &[Vec<Op>],
     offset: &[usize],
+    stage_at: &[usize],
 ) -> Result<(Vec<FlatOp>, Vec<u32>), Invalid> {
     let devices = orders.len();
     let total = offset[devices];
@@ -828,22 +834,22 @@ fn topological(
     // Placing an operation first hands over to the devices that consume it
     // on other stages (depth first, which keeps the timing pass's reads
     // close together); a device blocked on a producer outside that map is
-    // parked on it (linked lists: a device waits on one producer at a time).
+    // parked on it until that producer is placed.
     let consumers = consumer_devices(schedule, p);
-    const NONE: u32 = u32::MAX;
-    let mut parked_head = vec![NONE; p * OpKind::COUNT * m];
-    let mut parked_next = vec![NONE; devices];
-    let mut parked_on = vec![usize::MAX; devices];
+    // (producer key, device) pairs; rare, so a short list scanned on
+    // placement beats a table the size of `slot`.
+    let mut parked: Vec<(usize, usize)> = Vec::new();
     let mut slot_of = vec![0u32; total];
     let mut flat = Vec::with_capacity(total);
     let mut next = vec![0usize; devices];
     let mut stack: Vec<usize> = (0..devices).rev().collect();
     let device_of: Vec<usize> = (0..p).map(|s| schedule.device_of(s, p)).collect();
+    let chunks = schedule.virtual_stages();
     while let Some(d) = stack.pop() {
         let order = &orders[d];
         'device: while next[d] < order.len() {
             let op = order[next[d]];
-            let s = schedule.stage_of(d, op.chunk, p);
+            let s = stage_at[d * chunks + op.chunk];
             let inputs = schedule.inputs(s, p, op);
             // The timing pass reads one input per operation, which is all
             // the rules here produce; more would need a wider `FlatOp`.
@@ -854,10 +860,8 @@ fn topological(
                     if slot[k] == 0 {
                         let handed =
                             consumers[dep.stage * OpKind::COUNT + dep.kind.index()].contains(&d);
-                        if !handed && parked_on[d] != k {
-                            parked_on[d] = k;
-                            parked_next[d] = parked_head[k];
-                            parked_head[k] = d as u32;
+                        if !handed && !parked.contains(&(k, d)) {
+                            parked.push((k, d));
                         }
                         break 'device;
                     }
@@ -880,11 +884,13 @@ fn topological(
             slot_of[offset[d] + next[d]] = placed;
             let k = key(s, op.kind, op.micro_batch);
             slot[k] = placed;
-            let mut waiter = std::mem::replace(&mut parked_head[k], NONE);
-            while waiter != NONE {
-                stack.push(waiter as usize);
-                parked_on[waiter as usize] = usize::MAX;
-                waiter = std::mem::replace(&mut parked_next[waiter as usize], NONE);
+            if !parked.is_empty() {
+                parked.retain(|&(on, waiter)| {
+                    if on == k {
+                        stack.push(waiter);
+                    }
+                    on != k
+                });
             }
             stack.extend_from_slice(&consumers[s * OpKind::COUNT + op.kind.index()]);
             next[d] += 1;

@@ -15,6 +15,19 @@ fn times(forward: &[f64], backward: &[f64], delay: &[f64]) -> StageTimes {
     }
 }
 
+/// Each device's operations as `S<stage><F|B><micro-batch> [start,end]`,
+/// in the order the device runs them.
+fn lanes(r: &Simulation) -> Vec<String> {
+    let mut lanes: Vec<Vec<String>> = Vec::new();
+    for (o, (stage, kind, mb, start, end)) in r.timeline.as_ref().unwrap().iter().zip(spans(r)) {
+        if lanes.len() <= o.device {
+            lanes.resize(o.device + 1, Vec::new());
+        }
+        lanes[o.device].push(format!("S{stage}{kind}{mb} [{start},{end}]"));
+    }
+    lanes.into_iter().map(|l| l.join(" ")).collect()
+}
+
 /// `(stage, 'F' | 'B', micro-batch, start, end)` of every operation, device by device.
 fn spans(r: &Simulation) -> Vec<(usize, char, usize, f64, f64)> {
     r.timeline
@@ -46,16 +59,10 @@ fn one_f_one_b_two_stages_with_link_delay() {
         .unwrap();
     assert_eq!(r.step_time, 10.0);
     assert_eq!(
-        spans(&r),
-        vec![
-            (0, 'F', 0, 0.0, 1.0),
-            (0, 'F', 1, 1.0, 2.0),
-            (0, 'B', 0, 5.0, 7.0),
-            (0, 'B', 1, 8.0, 10.0),
-            (1, 'F', 0, 1.5, 2.5),
-            (1, 'B', 0, 2.5, 4.5),
-            (1, 'F', 1, 4.5, 5.5),
-            (1, 'B', 1, 5.5, 7.5),
+        lanes(&r),
+        [
+            "S0F0 [0,1] S0F1 [1,2] S0B0 [5,7] S0B1 [8,10]",
+            "S1F0 [1.5,2.5] S1B0 [2.5,4.5] S1F1 [4.5,5.5] S1B1 [5.5,7.5]",
         ]
     );
     assert_eq!(r.device_busy, vec![6.0, 6.0]);
@@ -84,16 +91,10 @@ fn gpipe_two_stages_with_link_delay() {
         .unwrap();
     assert_eq!(r.step_time, 11.0);
     assert_eq!(
-        spans(&r),
-        vec![
-            (0, 'F', 0, 0.0, 1.0),
-            (0, 'F', 1, 1.0, 2.0),
-            (0, 'B', 0, 7.0, 9.0),
-            (0, 'B', 1, 9.0, 11.0),
-            (1, 'F', 0, 1.5, 3.5),
-            (1, 'F', 1, 3.5, 5.5),
-            (1, 'B', 0, 5.5, 6.5),
-            (1, 'B', 1, 6.5, 7.5),
+        lanes(&r),
+        [
+            "S0F0 [0,1] S0F1 [1,2] S0B0 [7,9] S0B1 [9,11]",
+            "S1F0 [1.5,3.5] S1F1 [3.5,5.5] S1B0 [5.5,6.5] S1B1 [6.5,7.5]",
         ]
     );
     assert_eq!(r.critical_stage, 1);
@@ -122,24 +123,10 @@ fn interleaved_two_devices_two_chunks_with_and_without_link() {
         .unwrap();
     assert_eq!(r.step_time, 10.0);
     assert_eq!(
-        spans(&r),
-        vec![
-            (0, 'F', 0, 0.0, 1.0),
-            (0, 'F', 1, 1.0, 2.0),
-            (2, 'F', 0, 2.0, 3.0),
-            (2, 'F', 1, 3.0, 4.0),
-            (2, 'B', 0, 5.0, 6.0),
-            (2, 'B', 1, 7.0, 8.0),
-            (0, 'B', 0, 8.0, 9.0),
-            (0, 'B', 1, 9.0, 10.0),
-            (1, 'F', 0, 1.0, 2.0),
-            (1, 'F', 1, 2.0, 3.0),
-            (3, 'F', 0, 3.0, 4.0),
-            (3, 'B', 0, 4.0, 5.0),
-            (3, 'F', 1, 5.0, 6.0),
-            (3, 'B', 1, 6.0, 7.0),
-            (1, 'B', 0, 7.0, 8.0),
-            (1, 'B', 1, 8.0, 9.0),
+        lanes(&r),
+        [
+            "S0F0 [0,1] S0F1 [1,2] S2F0 [2,3] S2F1 [3,4] S2B0 [5,6] S2B1 [7,8] S0B0 [8,9] S0B1 [9,10]",
+            "S1F0 [1,2] S1F1 [2,3] S3F0 [3,4] S3B0 [4,5] S3F1 [5,6] S3B1 [6,7] S1B0 [7,8] S1B1 [8,9]",
         ]
     );
     // Delay 0.5 on every boundary (all cross devices):

@@ -207,6 +207,7 @@ impl Inputs {
     pub const CAPACITY: usize = 4;
 
     /// No inputs (the first stage's forward).
+    #[inline]
     pub fn none() -> Self {
         let filler = Dependency {
             stage: 0,
@@ -220,6 +221,7 @@ impl Inputs {
     }
 
     /// One input.
+    #[inline]
     pub fn one(dependency: Dependency) -> Self {
         let mut inputs = Inputs::none();
         inputs.push(dependency);
@@ -227,6 +229,7 @@ impl Inputs {
     }
 
     /// Adds an input (ignored beyond [`Inputs::CAPACITY`], which no rule needs).
+    #[inline]
     pub fn push(&mut self, dependency: Dependency) {
         if self.len < Inputs::CAPACITY {
             self.items[self.len] = dependency;
@@ -235,6 +238,7 @@ impl Inputs {
     }
 
     /// The inputs as a slice.
+    #[inline]
     pub fn as_slice(&self) -> &[Dependency] {
         &self.items[..self.len]
     }
@@ -244,6 +248,7 @@ impl Inputs {
 /// micro-batch `m` on stage `k > 0` needs the forward of `m` on `k - 1`; a
 /// backward on `k < P - 1` needs the backward of `m` on `k + 1`; the last
 /// stage's backward needs its own forward.
+#[inline]
 pub fn chain_inputs(stage: usize, stages: usize, op: Op) -> Inputs {
     let dep = |stage, kind| {
         Inputs::one(Dependency {
@@ -307,6 +312,7 @@ pub trait ScheduleRules: std::fmt::Debug + Send + Sync {
 
     /// What `op`, run on global stage `stage`, waits for (besides the
     /// operation before it on its device).
+    #[inline]
     fn inputs(&self, stage: usize, stages: usize, op: Op) -> Inputs {
         chain_inputs(stage, stages, op)
     }
@@ -402,6 +408,7 @@ impl Schedule {
     }
 
     /// What `op` on global stage `stage` waits for.
+    #[inline]
     pub fn inputs(&self, stage: usize, stages: usize, op: Op) -> Inputs {
         with_rules!(*self, |r| r.inputs(stage, stages, op))
     }

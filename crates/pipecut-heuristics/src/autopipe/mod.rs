@@ -142,27 +142,18 @@ mod tests {
     #[test]
     fn memory_infeasible_names_the_stage() {
         let spec = ProblemSpec::new(chain(&[1.0; 4], 10), 2).with_micro_batches(4);
-        // Stage 0 holds 2 micro-batches: even one layer needs 20 > 15.
-        let p = spec.clone().with_memory_capacity(15).check().unwrap();
-        assert!(matches!(
-            AutoPipe::default().solve(&p),
-            Err(pipecut_core::Error::MemoryInfeasible {
-                stage: 0,
-                required: 20,
-                capacity: 15
-            })
-        ));
-        // Capacity 25: stage 0 takes one layer at most, leaving 3 layers
-        // (30 bytes) for stage 1.
-        let p = spec.with_memory_capacity(25).check().unwrap();
-        assert!(matches!(
-            AutoPipe::default().solve(&p),
-            Err(pipecut_core::Error::MemoryInfeasible {
-                stage: 1,
-                required: 30,
-                capacity: 25
-            })
-        ));
+        // Capacity 15: stage 0 holds 2 micro-batches, so even one layer
+        // needs 20. Capacity 25: stage 0 takes one layer at most, leaving 3
+        // layers (30 bytes) for stage 1.
+        for (capacity, stage, required) in [(15, 0, 20), (25, 1, 30)] {
+            let p = spec.clone().with_memory_capacity(capacity).check().unwrap();
+            let err = AutoPipe::default().solve(&p);
+            assert!(
+                matches!(err, Err(pipecut_core::Error::MemoryInfeasible { stage: s, required: r, capacity: c })
+                    if (s, r, c) == (stage, required, capacity)),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! variables. Everything is divided by `scale` (the incumbent's value) so
 //! coefficients stay near 1.
 
-use pipecut_core::{Partition, Prefix, Problem};
+use pipecut_core::Partition;
 
 use super::memory_rows::add_memory_rows;
 use super::staircase::Staircase;
-use super::windows::Windows;
+use super::ModelInput;
 use crate::error::MilpError;
 use crate::linear_model::{LinExpr, LinearModel, Sense};
 
@@ -25,15 +25,11 @@ pub(crate) struct BottleneckModel {
 }
 
 impl BottleneckModel {
-    /// The model over `windows`, with `T` in `[lower, upper]` (scaled units).
+    /// The model over `input.windows`, with `T` in `input.range`.
     /// [`MilpError::Infeasible`] when fixed cells alone break a row.
-    pub fn build(
-        problem: &Problem,
-        prefix: &Prefix,
-        windows: &Windows,
-        scale: f64,
-        (lower, upper): (f64, f64),
-    ) -> Result<Self, MilpError> {
+    pub fn build(input: &ModelInput) -> Result<Self, MilpError> {
+        let (problem, prefix, windows) = (input.problem, input.prefix, &input.windows);
+        let (scale, (lower, upper)) = (input.scale, input.range);
         let (n, p) = (problem.layers(), problem.stages());
         let capacity = problem.memory_capacity();
         let mut model = LinearModel::default();

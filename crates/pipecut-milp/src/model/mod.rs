@@ -15,3 +15,39 @@ pub(crate) mod memory_rows;
 pub(crate) mod staircase;
 pub(crate) mod step_time;
 pub(crate) mod windows;
+
+use pipecut_core::{Prefix, Problem};
+
+use windows::Windows;
+
+/// What either model is built from.
+pub(crate) struct ModelInput<'a> {
+    pub problem: &'a Problem,
+    pub prefix: &'a Prefix,
+    /// The stage-start windows that fix staircase cells.
+    pub windows: Windows,
+    /// The objective's unit (model objective times `scale` is in the chain's
+    /// time unit).
+    pub scale: f64,
+    /// The objective's range `(least, largest worth finding)`, scaled.
+    pub range: (f64, f64),
+}
+
+#[cfg(test)]
+impl<'a> ModelInput<'a> {
+    /// The objective unbounded above and below by zero.
+    pub fn unbounded(
+        problem: &'a Problem,
+        prefix: &'a Prefix,
+        windows: Windows,
+        scale: f64,
+    ) -> Self {
+        ModelInput {
+            problem,
+            prefix,
+            windows,
+            scale,
+            range: (0.0, f64::INFINITY),
+        }
+    }
+}

@@ -25,7 +25,7 @@ use pipecut_sim::{Simulator, StageTimes};
 
 use super::memory_rows::add_memory_rows;
 use super::staircase::Staircase;
-use super::windows::Windows;
+use super::ModelInput;
 use crate::error::MilpError;
 use crate::linear_model::{LinExpr, LinearModel, Sense};
 
@@ -61,15 +61,11 @@ pub(crate) struct StepTimeModel {
 }
 
 impl StepTimeModel {
-    /// The model over `windows`, with `C` in `[lower, upper]` (scaled units).
+    /// The model over `input.windows`, with `C` in `input.range`.
     /// [`MilpError::Infeasible`] when fixed cells alone break a row.
-    pub fn build(
-        problem: &Problem,
-        prefix: &Prefix,
-        windows: &Windows,
-        scale: f64,
-        (lower, upper): (f64, f64),
-    ) -> Result<Self, MilpError> {
+    pub fn build(input: &ModelInput) -> Result<Self, MilpError> {
+        let (problem, prefix, windows) = (input.problem, input.prefix, &input.windows);
+        let (scale, (lower, upper)) = (input.scale, input.range);
         let (n, p, m) = (problem.layers(), problem.stages(), problem.micro_batches());
         let orders = operations(problem);
         let mut model = LinearModel::default();
@@ -335,6 +331,7 @@ fn add_delays(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::windows::Windows;
     use pipecut_core::{synthetic, ProblemSpec, Schedule};
     use pipecut_testkit::partitions;
 
@@ -408,9 +405,8 @@ mod tests {
                     hi: part.starts().to_vec(),
                 };
                 let scale = 2.0;
-                let built =
-                    StepTimeModel::build(&problem, &prefix, &fixed, scale, (0.0, f64::INFINITY))
-                        .unwrap();
+                let input = ModelInput::unbounded(&problem, &prefix, fixed, scale);
+                let built = StepTimeModel::build(&input).unwrap();
                 let x = implied(&built.model);
                 let run = sim.run(&problem, &part, true).unwrap();
                 let tol = 1e-9 * run.step_time.max(1.0);
@@ -443,16 +439,16 @@ mod tests {
             .unwrap();
         let prefix = Prefix::new(&problem);
         let windows = Windows::trivial(6, 2);
-        let built =
-            StepTimeModel::build(&problem, &prefix, &windows, 1.0, (0.0, f64::INFINITY)).unwrap();
+        let input = ModelInput::unbounded(&problem, &prefix, windows.clone(), 1.0);
+        let built = StepTimeModel::build(&input).unwrap();
         assert!(built.delay.iter().all(Option::is_none));
         let problem = problem
             .into_spec()
             .with_schedule(Schedule::OneFOneB)
             .check()
             .unwrap();
-        let built =
-            StepTimeModel::build(&problem, &prefix, &windows, 1.0, (0.0, f64::INFINITY)).unwrap();
+        let input = ModelInput::unbounded(&problem, &prefix, windows, 1.0);
+        let built = StepTimeModel::build(&input).unwrap();
         assert_eq!(built.delay, vec![Some(built.delay[0].unwrap()), None]);
     }
 }
