@@ -50,11 +50,11 @@ impl Default for RunOptions {
             threads: 0,
             size_caps: vec![
                 SizeCap {
-                    algorithm: "milp".into(),
+                    algorithm: pipecut_milp::MilpBottleneck::NAME.into(),
                     max_layers: 32,
                 },
                 SizeCap {
-                    algorithm: "milp-steptime".into(),
+                    algorithm: pipecut_milp::MilpStepTime::NAME.into(),
                     max_layers: 10,
                 },
             ],

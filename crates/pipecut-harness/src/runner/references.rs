@@ -7,10 +7,10 @@ use pipecut_core::{Objective, Problem, Status};
 use crate::results::{AlgorithmResult, ProblemResult, RunState, EPS};
 
 /// The framework default that gains are measured against.
-pub const DEFAULT_REFERENCE: &str = "torchtitan";
+pub const DEFAULT_REFERENCE: &str = pipecut_heuristics::Torchtitan::NAME;
 /// The reference used when [`DEFAULT_REFERENCE`] fails or is absent
 /// (torchtitan rejects, e.g., more stages than its layer units).
-pub const FALLBACK_REFERENCE: &str = "uniform";
+pub const FALLBACK_REFERENCE: &str = pipecut_heuristics::Uniform::NAME;
 
 /// The gain reference: its name, why it is not the default (if it is not)
 /// and its step time.
