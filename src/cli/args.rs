@@ -89,6 +89,12 @@ pub enum ScheduleArg {
     Gpipe,
     /// Megatron's interleaved 1F1B (needs --virtual-stages).
     Interleaved,
+    /// PyTorch's interleaved 1F1B: Megatron's order where devices divide M, PyTorch's rounds otherwise (needs --virtual-stages).
+    #[value(name = "interleaved-1f1b", alias = "interleaved1f1b")]
+    Interleaved1f1b,
+    /// PyTorch's breadth-first looped schedule (needs --virtual-stages).
+    #[value(name = "looped-bfs", alias = "loopedbfs")]
+    LoopedBfs,
 }
 
 /// How the pipeline runs.
@@ -97,10 +103,10 @@ pub struct ScheduleArgs {
     /// Micro-batches per step [default: 2 x stages].
     #[arg(long, short = 'm', value_name = "M")]
     pub micro_batches: Option<usize>,
-    /// Pipeline schedule.
-    #[arg(long, value_enum, default_value = "1f1b")]
+    /// Pipeline schedule (case-insensitive; PyTorch's names `1F1B`, `GPipe`, `Interleaved1F1B`, `LoopedBFS` work too).
+    #[arg(long, value_enum, default_value = "1f1b", ignore_case = true)]
     pub schedule: ScheduleArg,
-    /// Chunks per device for the interleaved schedule (stages = devices x V).
+    /// Chunks per device for the looped schedules (stages = devices x V).
     #[arg(long, value_name = "V")]
     pub virtual_stages: Option<usize>,
     /// Device memory capacity in bytes (suffixes: KB, MB, GB, KiB, MiB, GiB, e.g. 80GiB).
@@ -118,18 +124,25 @@ pub struct ScheduleArgs {
 }
 
 impl ScheduleArgs {
-    /// The schedule value, checking that --virtual-stages goes with interleaved.
+    /// The schedule value, checking that --virtual-stages goes with a looped
+    /// schedule.
     pub fn schedule(&self) -> Result<Schedule, CliError> {
+        use ScheduleArg::{Gpipe, Interleaved, Interleaved1f1b, LoopedBfs, OneFOneB};
         match (self.schedule, self.virtual_stages) {
-            (ScheduleArg::Interleaved, Some(v)) => Ok(Schedule::Interleaved { virtual_stages: v }),
-            (ScheduleArg::Interleaved, None) => Err(CliError::Input(
-                "--schedule interleaved needs --virtual-stages V".into(),
-            )),
-            (_, Some(v)) if v != 1 => Err(CliError::Input(format!(
-                "--virtual-stages {v} only applies to --schedule interleaved"
+            (Interleaved, Some(v)) => Ok(Schedule::Interleaved { virtual_stages: v }),
+            (Interleaved1f1b, Some(v)) => Ok(Schedule::Interleaved1F1B { virtual_stages: v }),
+            (LoopedBfs, Some(v)) => Ok(Schedule::LoopedBfs { virtual_stages: v }),
+            (Interleaved | Interleaved1f1b | LoopedBfs, None) => Err(CliError::Input(format!(
+                "--schedule {} needs --virtual-stages V",
+                self.schedule
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string())
             ))),
-            (ScheduleArg::OneFOneB, _) => Ok(Schedule::OneFOneB),
-            (ScheduleArg::Gpipe, _) => Ok(Schedule::GPipe),
+            (_, Some(v)) if v != 1 => Err(CliError::Input(format!(
+                "--virtual-stages {v} only applies to the looped schedules (interleaved, interleaved-1f1b, looped-bfs)"
+            ))),
+            (OneFOneB, _) => Ok(Schedule::OneFOneB),
+            (Gpipe, _) => Ok(Schedule::GPipe),
         }
     }
 

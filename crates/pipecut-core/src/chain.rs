@@ -60,6 +60,12 @@ pub struct Layer {
     pub forward: f64,
     /// Backward time (or cost) per micro-batch, in the chain's unit.
     pub backward: f64,
+    /// The weight-gradient share of `backward` (the input-gradient part is
+    /// the rest), which zero-bubble schedules run as separate operations.
+    /// Absent: [`DEFAULT_WEIGHT_SHARE`] of `backward` (see
+    /// [`Layer::backward_weight`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backward_weight: Option<f64>,
     /// Bytes a stage holds for this layer whatever the schedule: weights,
     /// gradients and optimizer state.
     #[serde(default)]
@@ -81,6 +87,7 @@ impl Layer {
             kind: LayerKind::Block,
             forward,
             backward,
+            backward_weight: None,
             param_bytes: 0,
             activation_bytes: 0,
             output_bytes: 0,
@@ -101,9 +108,64 @@ impl Layer {
         self
     }
 
+    /// Sets the weight-gradient share of the backward (checked with the chain).
+    pub fn with_backward_weight(mut self, weight: f64) -> Self {
+        self.backward_weight = Some(weight);
+        self
+    }
+
     /// `forward + backward`.
     pub fn cost(&self) -> f64 {
         self.forward + self.backward
+    }
+
+    /// The weight-gradient part of the backward: the given value, else
+    /// [`DEFAULT_WEIGHT_SHARE`] of `backward`.
+    pub fn backward_weight(&self) -> f64 {
+        self.backward_weight
+            .unwrap_or(DEFAULT_WEIGHT_SHARE * self.backward)
+    }
+
+    /// The input-gradient part of the backward: `backward - backward_weight`.
+    pub fn backward_input(&self) -> f64 {
+        (self.backward - self.backward_weight()).max(0.0)
+    }
+}
+
+/// The weight-gradient share of a backward a layer does not state: one half,
+/// the convention of PyTorch's own pipeline partitioner (a linear layer's
+/// weight gradient costs as much as its input gradient).
+pub const DEFAULT_WEIGHT_SHARE: f64 = 0.5;
+
+/// Costs finite and `>= 0`; a given `backward_weight` at most `backward`.
+fn check_costs(layer: &Layer, index: usize) -> Result<()> {
+    let weight = layer.backward_weight;
+    let costs = [
+        ("forward", Some(layer.forward)),
+        ("backward", Some(layer.backward)),
+        ("backward_weight", weight),
+    ];
+    for (field, value) in costs {
+        match value {
+            Some(value) if !value.is_finite() || value < 0.0 => {
+                return Err(Error::InvalidCost {
+                    layer: layer.name.clone(),
+                    index,
+                    field,
+                    value,
+                })
+            }
+            _ => {}
+        }
+    }
+    match weight {
+        Some(value) if value > layer.backward => Err(Error::BackwardWeightExceedsBackward {
+            layer: layer.name.clone(),
+            index,
+            value,
+            backward: layer.backward,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -165,22 +227,18 @@ impl Chain {
                 });
             }
             seen.insert(&layer.name, index);
-            for (field, value) in [("forward", layer.forward), ("backward", layer.backward)] {
-                if !value.is_finite() || value < 0.0 {
-                    return Err(Error::InvalidCost {
-                        layer: layer.name.clone(),
-                        index,
-                        field,
-                        value,
-                    });
-                }
-            }
+            check_costs(layer, index)?;
         }
         Ok(Chain {
             name,
             unit: unit.into(),
             layers,
         })
+    }
+
+    /// Whether any layer leaves its backward split to [`DEFAULT_WEIGHT_SHARE`].
+    pub fn assumes_backward_split(&self) -> bool {
+        self.layers.iter().any(|l| l.backward_weight.is_none())
     }
 
     /// Parses and validates Chain JSON, keeping the typed validation error.
@@ -319,6 +377,55 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn backward_weight_defaults_to_half_and_is_checked() {
+        let l = Layer::new("a", 1.0, 3.0);
+        assert_eq!((l.backward_weight(), l.backward_input()), (1.5, 1.5));
+        let l = l.with_backward_weight(1.0);
+        assert_eq!((l.backward_weight(), l.backward_input()), (1.0, 2.0));
+        let chain = Chain::new("c", "s", vec![Layer::new("b", 1.0, 3.0), l]).unwrap();
+        assert!(chain.assumes_backward_split());
+        let given = vec![Layer::new("a", 1.0, 3.0).with_backward_weight(3.0)];
+        assert!(!Chain::new("c", "s", given)
+            .unwrap()
+            .assumes_backward_split());
+        for bad in [-0.5, f64::NAN, f64::INFINITY] {
+            let layers = vec![Layer::new("x", 1.0, 2.0).with_backward_weight(bad)];
+            let err = Chain::new("c", "s", layers).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidCost { layer, index: 0, field: "backward_weight", .. } if layer == "x"),
+                "{err}"
+            );
+        }
+        let layers = vec![
+            Layer::new("x", 1.0, 2.0),
+            Layer::new("y", 1.0, 2.0).with_backward_weight(2.5),
+        ];
+        let err = Chain::new("c", "s", layers).unwrap_err();
+        assert!(matches!(
+            &err,
+            Error::BackwardWeightExceedsBackward { layer, index: 1, value, backward }
+                if layer == "y" && *value == 2.5 && *backward == 2.0
+        ));
+        assert!(err.to_string().contains("`backward_weight` = 2.5"), "{err}");
+    }
+
+    #[test]
+    fn backward_weight_in_json_only_when_given() {
+        let text = r#"{"name":"t","layers":[{"name":"a","forward":1,"backward":2,"backward_weight":0.5},{"name":"b","forward":1,"backward":2}]}"#;
+        let chain = Chain::from_json(text).unwrap();
+        assert_eq!(chain.layers()[0].backward_weight, Some(0.5));
+        assert_eq!(chain.layers()[1].backward_weight, None);
+        let json = chain.to_json();
+        assert_eq!(json.matches("backward_weight").count(), 1, "{json}");
+        assert_eq!(Chain::from_json(&json).unwrap(), chain);
+        let err = Chain::from_json(
+            r#"{"name":"t","layers":[{"name":"a","forward":1,"backward":2,"backward_weight":3}]}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::BackwardWeightExceedsBackward { .. }));
     }
 
     #[test]

@@ -39,10 +39,24 @@ pub enum Error {
         layer: String,
         /// Index of the layer.
         index: usize,
-        /// `forward` or `backward`.
+        /// `forward`, `backward` or `backward_weight`.
         field: &'static str,
         /// The rejected value.
         value: f64,
+    },
+    /// A layer's weight-gradient share is larger than its whole backward.
+    #[error(
+        "layer `{layer}` (index {index}): `backward_weight` = {value} must be at most `backward` = {backward}"
+    )]
+    BackwardWeightExceedsBackward {
+        /// Name of the layer.
+        layer: String,
+        /// Index of the layer.
+        index: usize,
+        /// The rejected value.
+        value: f64,
+        /// The layer's backward.
+        backward: f64,
     },
     /// `stages` is zero.
     #[error("`stages` = 0: at least one pipeline stage is needed")]
@@ -78,6 +92,20 @@ pub enum Error {
         micro_batches: usize,
         /// Devices (`stages / virtual_stages`).
         devices: usize,
+    },
+    /// PyTorch's interleaved schedules run micro-batches in
+    /// `rounds = max(1, M div D)` equal rounds, so `M` must be a multiple of
+    /// that.
+    #[error("`micro_batches` = {micro_batches} is not a multiple of the {rounds} rounds ({schedule}: rounds = max(1, micro-batches div {devices} devices))")]
+    MicroBatchesNotMultipleOfRounds {
+        /// Requested micro-batches.
+        micro_batches: usize,
+        /// `max(1, M div D)`.
+        rounds: usize,
+        /// Devices.
+        devices: usize,
+        /// The schedule's name.
+        schedule: &'static str,
     },
     /// A link parameter is invalid.
     #[error("link `{field}` = {value} is invalid: latency must be finite and >= 0, bandwidth finite and > 0")]

@@ -24,6 +24,9 @@ pub struct Prefix {
     pub forward: Vec<f64>,
     /// `backward[i]` = sum of backward costs of layers `0..i`.
     pub backward: Vec<f64>,
+    /// `backward_weight[i]` = sum of the weight-gradient parts of those
+    /// backwards ([`Layer::backward_weight`](crate::Layer::backward_weight)).
+    pub backward_weight: Vec<f64>,
     /// `work[i]` = sum of `forward + backward` of layers `0..i`.
     pub work: Vec<f64>,
     /// `params[i]` = sum of `param_bytes` of layers `0..i`.
@@ -41,24 +44,28 @@ impl Prefix {
         let n = layers.len();
         let mut forward = Vec::with_capacity(n + 1);
         let mut backward = Vec::with_capacity(n + 1);
+        let mut backward_weight = Vec::with_capacity(n + 1);
         let mut work = Vec::with_capacity(n + 1);
         let mut params = Vec::with_capacity(n + 1);
         let mut activations = Vec::with_capacity(n + 1);
-        let (mut f, mut b, mut w, mut p, mut a) = (0.0, 0.0, 0.0, 0u64, 0u64);
+        let (mut f, mut b, mut bw, mut w, mut p, mut a) = (0.0, 0.0, 0.0, 0.0, 0u64, 0u64);
         forward.push(f);
         backward.push(b);
+        backward_weight.push(bw);
         work.push(w);
         params.push(p);
         activations.push(a);
         for l in layers {
             f += l.forward;
             b += l.backward;
+            bw += l.backward_weight();
             w += l.forward + l.backward;
             // Checked problems guarantee these totals fit in u64.
             p += l.param_bytes;
             a += l.activation_bytes;
             forward.push(f);
             backward.push(b);
+            backward_weight.push(bw);
             work.push(w);
             params.push(p);
             activations.push(a);
@@ -73,6 +80,7 @@ impl Prefix {
         Prefix {
             forward,
             backward,
+            backward_weight,
             work,
             params,
             activations,
@@ -154,6 +162,9 @@ pub struct StageEval {
     pub forward: f64,
     /// Sum of backward costs.
     pub backward: f64,
+    /// The weight-gradient part of `backward` (the rest is input gradient).
+    #[serde(default)]
+    pub backward_weight: f64,
     /// Communication charged to the stage.
     pub comm: f64,
     /// `speed * (forward + backward) + comm`.
@@ -209,6 +220,7 @@ pub fn evaluate_with(problem: &Problem, prefix: &Prefix, partition: &Partition) 
             end: r.end,
             forward: prefix.forward[r.end] - prefix.forward[r.start],
             backward: prefix.backward[r.end] - prefix.backward[r.start],
+            backward_weight: prefix.backward_weight[r.end] - prefix.backward_weight[r.start],
             comm: prefix.comm(r.start, r.end),
             time: prefix.stage_time(problem.speed(k), r.start, r.end),
             in_flight: in_flight[k],

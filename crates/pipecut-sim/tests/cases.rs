@@ -106,6 +106,7 @@ fn gpipe_two_stages_with_link_delay() {
 
 #[test]
 fn interleaved_two_devices_two_chunks_with_and_without_link() {
+    // PyTorch's interleaved 1F1B (Megatron's runs every forward first at M = D).
     // D = 2, v = 2 (P = 4, stage g on device g mod 2), M = 2, every chunk f = b = 1.
     // Warm-up: device 0: min((2-0-1)*2 + (2-1)*2, 4) = 4, device 1: 2.
     // i-th forward: chunk (i/2) mod 2, micro-batch i mod 2 (for i < 4);
@@ -117,7 +118,7 @@ fn interleaved_two_devices_two_chunks_with_and_without_link() {
     //   dev0 S2F0 [2,3] S2F1 [3,4]; dev1 S3F0 [3,4] S3B0 [4,5] S3F1 [5,6] S3B1 [6,7]
     //   dev0 S2B0 [5,6] S2B1 [7,8]; dev1 S1B0 [7,8] S1B1 [8,9]
     //   dev0 S0B0 [8,9] S0B1 [9,10]  -> 10 = M(f+b) + (D-1)(f+b)/v = 2*4 + 4/2.
-    let sim = Simulator::for_schedule(Schedule::Interleaved { virtual_stages: 2 }, 4, 2);
+    let sim = Simulator::for_schedule(Schedule::Interleaved1F1B { virtual_stages: 2 }, 4, 2);
     let r = sim
         .run_times(&StageTimes::uniform(4, 1.0, 1.0), true)
         .unwrap();
@@ -144,6 +145,26 @@ fn interleaved_two_devices_two_chunks_with_and_without_link() {
     assert_eq!(s[5], (2, 'B', 1, 9.0, 10.0));
     assert_eq!(s[15], (1, 'B', 1, 10.5, 11.5));
     assert_eq!(r.device_busy, vec![8.0, 8.0]);
+}
+
+#[test]
+fn megatron_interleaved_with_m_equal_d_runs_forwards_first() {
+    // D = 2, v = 2, M = 2, f = b = 1, no link: every forward first.
+    //   dev0: S0F0 [0,1] S0F1 [1,2] S2F0 [2,3] S2F1 [3,4]
+    //   dev1: S1F0 [1,2] S1F1 [2,3] S3F0 [3,4] S3F1 [4,5] S3B0 [5,6] S3B1 [6,7]
+    //   dev0: S2B0 [6,7] S2B1 [7,8]; dev1: S1B0 [7,8] S1B1 [8,9]; dev0: S0B0 [8,9] S0B1 [9,10]
+    let sim = Simulator::for_schedule(Schedule::Interleaved { virtual_stages: 2 }, 4, 2);
+    let r = sim
+        .run_times(&StageTimes::uniform(4, 1.0, 1.0), true)
+        .unwrap();
+    assert_eq!(
+        lanes(&r),
+        [
+            "S0F0 [0,1] S0F1 [1,2] S2F0 [2,3] S2F1 [3,4] S2B0 [6,7] S2B1 [7,8] S0B0 [8,9] S0B1 [9,10]",
+            "S1F0 [1,2] S1F1 [2,3] S3F0 [3,4] S3F1 [4,5] S3B0 [5,6] S3B1 [6,7] S1B0 [7,8] S1B1 [8,9]",
+        ]
+    );
+    assert_eq!(r.step_time, 10.0);
 }
 
 #[test]

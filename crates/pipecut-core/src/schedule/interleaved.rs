@@ -1,14 +1,16 @@
 //! Interleaved 1F1B: Megatron's virtual-pipeline order, PyTorch's
 //! `ScheduleInterleaved1F1B`.
 
-use super::{fwd_bwd_op, warmup_steady_drain, Op, OpKind, Placement, ScheduleRules};
+use super::depth_first::DepthFirst;
+use super::{Looped, Op, Placement, ScheduleRules};
 use crate::error::{Error, Result};
 
 /// Interleaved 1F1B's rules with `virtual_stages` chunks per device and loop
 /// placement: global stage `g` runs on device `g mod D` as chunk `g div D`.
 /// Device `d` warms up with `2 (D - d - 1) + (v - 1) D` forwards (Megatron's
 /// formula), then alternates; micro-batches go through the chunks in groups
-/// of `D`, so `M` must be a multiple of `D`.
+/// of `D`, so `M` must be a multiple of `D`. With `M = D` every device runs
+/// all its forwards first, as Megatron does.
 #[derive(Debug, Clone, Copy)]
 pub struct Interleaved {
     /// Chunks per device, `v >= 1`.
@@ -21,17 +23,7 @@ impl ScheduleRules for Interleaved {
     }
 
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        let v = self.virtual_stages;
-        if v == 0 {
-            return Err(Error::ZeroVirtualStages);
-        }
-        if stages % v != 0 {
-            return Err(Error::VirtualStagesMismatch {
-                stages,
-                virtual_stages: v,
-            });
-        }
-        let devices = stages / v;
+        let devices = Looped(self.virtual_stages).check(stages)?;
         if micro_batches % devices != 0 {
             return Err(Error::MicroBatchesNotMultiple {
                 micro_batches,
@@ -42,28 +34,51 @@ impl ScheduleRules for Interleaved {
     }
 
     fn placement(&self, stage: usize, stages: usize) -> Placement {
-        let devices = (stages / self.virtual_stages.max(1)).max(1);
-        Placement {
-            device: stage % devices,
-            chunk: stage / devices,
-        }
+        Looped(self.virtual_stages).placement(stage, stages)
     }
 
     fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        chunk * (stages / self.virtual_stages.max(1)) + device
+        Looped(self.virtual_stages).stage_at(device, chunk, stages)
     }
 
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
-        let v = self.virtual_stages;
-        let d = stages / v;
-        let total = micro_batches * v;
-        let warmup = ((d - device - 1) * 2 + (v - 1) * d).min(total);
-        let mb = |i: usize| (i / (d * v)) * d + i % d;
-        warmup_steady_drain(
-            warmup,
-            total,
-            |i| fwd_bwd_op(OpKind::Forward, mb(i), (i / d) % v),
-            |i| fwd_bwd_op(OpKind::Backward, mb(i), v - 1 - (i / d) % v),
-        )
+        let devices = stages / self.virtual_stages;
+        let order = DepthFirst {
+            chunks: self.virtual_stages,
+            devices,
+            micro_batches,
+            per_round: devices,
+        };
+        // Megatron runs every forward first when there are exactly as many
+        // micro-batches as devices.
+        let warmup = if micro_batches == devices {
+            micro_batches * self.virtual_stages
+        } else {
+            order.warmup(device, 2)
+        };
+        order.order(warmup)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::OpKind;
+
+    #[test]
+    fn m_equal_d_runs_every_forward_first() {
+        let rules = Interleaved { virtual_stages: 2 };
+        for device in 0..3 {
+            let order = rules.order(6, 3, device);
+            let kinds: Vec<OpKind> = order.iter().map(|op| op.kind).collect();
+            assert_eq!(kinds[..6], [OpKind::Forward; 6]);
+            assert_eq!(kinds[6..], [OpKind::Backward; 6]);
+            // Backwards start from the last chunk, micro-batches in order.
+            let first_backwards: Vec<(usize, usize)> = order[6..9]
+                .iter()
+                .map(|op| (op.chunk, op.micro_batch))
+                .collect();
+            assert_eq!(first_backwards, [(1, 0), (1, 1), (1, 2)]);
+        }
     }
 }

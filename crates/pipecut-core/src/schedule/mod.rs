@@ -14,12 +14,17 @@
 //! micro-batches a stage holds at once (and with it the stage's memory) is
 //! known before any timing is simulated.
 
+mod depth_first;
 mod gpipe;
 mod interleaved;
+mod interleaved_1f1b;
+mod looped_bfs;
 mod one_f_one_b;
 
 pub use gpipe::GPipe;
 pub use interleaved::Interleaved;
+pub use interleaved_1f1b::Interleaved1F1B;
+pub use looped_bfs::LoopedBfs;
 pub use one_f_one_b::OneFOneB;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +50,21 @@ pub enum Schedule {
         /// Chunks (model parts) per device, `v >= 1`.
         virtual_stages: usize,
     },
+    /// PyTorch's interleaved 1F1B (`ScheduleInterleaved1F1B`) with
+    /// `virtual_stages` chunks per device, loop placement: Megatron's order
+    /// where `D | M`, and PyTorch's rounds otherwise.
+    #[serde(rename = "interleaved-1f1b")]
+    Interleaved1F1B {
+        /// Chunks (model parts) per device, `v >= 1`.
+        virtual_stages: usize,
+    },
+    /// Breadth-first looped schedule (PyTorch's `ScheduleLoopedBFS`) with
+    /// `virtual_stages` chunks per device, loop placement.
+    #[serde(rename = "looped-bfs")]
+    LoopedBfs {
+        /// Chunks (model parts) per device, `v >= 1`.
+        virtual_stages: usize,
+    },
 }
 
 /// Runs `$body` with `$r` bound to the rules of `$schedule`: the one place
@@ -65,6 +85,14 @@ macro_rules! with_rules {
                 let $r = &Interleaved { virtual_stages };
                 $body
             }
+            Schedule::Interleaved1F1B { virtual_stages } => {
+                let $r = &Interleaved1F1B { virtual_stages };
+                $body
+            }
+            Schedule::LoopedBfs { virtual_stages } => {
+                let $r = &LoopedBfs { virtual_stages };
+                $body
+            }
         }
     };
 }
@@ -76,6 +104,12 @@ impl std::fmt::Display for Schedule {
             Schedule::OneFOneB => write!(f, "1f1b"),
             Schedule::Interleaved { virtual_stages } => {
                 write!(f, "interleaved(v={virtual_stages})")
+            }
+            Schedule::Interleaved1F1B { virtual_stages } => {
+                write!(f, "interleaved-1f1b(v={virtual_stages})")
+            }
+            Schedule::LoopedBfs { virtual_stages } => {
+                write!(f, "looped-bfs(v={virtual_stages})")
             }
         }
     }
@@ -172,6 +206,44 @@ fn warmup_steady_drain(
     }
     order.extend((total - warmup..total).map(backward));
     order
+}
+
+/// Loop placement with `.0` chunks per device, shared by the looped
+/// schedules: global stage `g` runs on device `g mod D` as chunk `g div D`.
+#[derive(Debug, Clone, Copy)]
+struct Looped(usize);
+
+impl Looped {
+    /// Checks `v >= 1` and `v | P`; returns the device count `D = P / v`.
+    fn check(self, stages: usize) -> Result<usize> {
+        let v = self.0;
+        if v == 0 {
+            return Err(Error::ZeroVirtualStages);
+        }
+        if stages % v != 0 {
+            return Err(Error::VirtualStagesMismatch {
+                stages,
+                virtual_stages: v,
+            });
+        }
+        Ok(stages / v)
+    }
+
+    fn devices(self, stages: usize) -> usize {
+        (stages / self.0.max(1)).max(1)
+    }
+
+    fn placement(self, stage: usize, stages: usize) -> Placement {
+        let devices = self.devices(stages);
+        Placement {
+            device: stage % devices,
+            chunk: stage / devices,
+        }
+    }
+
+    fn stage_at(self, device: usize, chunk: usize, stages: usize) -> usize {
+        chunk * self.devices(stages) + device
+    }
 }
 
 /// Where a global stage runs.
