@@ -11,10 +11,29 @@ For every layer the script records, per micro-batch:
 
 * ``forward`` / ``backward``: median wall time in seconds over ``--iters``
   runs after ``--warmup`` runs (CUDA events on a GPU, ``time.perf_counter``
-  on the CPU). The backward time covers the gradient w.r.t. the layer's
-  inputs and weights, given a random output gradient.
-* FLOPs of both passes via ``torch.utils.flop_counter.FlopCounterMode``
-  (printed; written as the costs with ``--cost flops``, unit ``flop``).
+  on the CPU). The backward time is one ordinary backward pass, covering the
+  gradient w.r.t. the layer's inputs and weights, given a random output
+  gradient.
+* ``backward_weight``: the weight-gradient part of ``backward``, which
+  zero-bubble schedules (``InterleavedZeroBubble``, ``ZBVZeroBubble``,
+  ``DualPipeV``) run as a separate W op after the input-gradient op I. The
+  script runs the backward again split the way those schedules do, with
+  PyTorch's own ``stage_backward_input`` (gradients w.r.t. the inputs, which
+  also keeps the gradients reaching the weight-using nodes) then
+  ``stage_backward_weight`` (gradients w.r.t. the parameters from those),
+  times both with the same warm-up and repeats, and writes the median W.
+  (A plain ``autograd.grad`` w.r.t. the parameters after the input pass
+  would backpropagate through the whole layer a second time and count most
+  of the input gradient as W.) ``backward`` stays the full backward measured
+  above; the split's I is printed only. A W larger than ``backward`` (timing
+  noise) is clamped to it, with a note on stderr. A layer without parameters
+  has W = 0; a layer whose inputs need no gradient (the embedding: integer
+  token ids) has W = ``backward``, as PyTorch runs its whole backward as W.
+  With a PyTorch without ``torch.distributed.pipelining`` the field is left
+  out for the layers that need the split, and pipecut assumes one half.
+* FLOPs of the passes via ``torch.utils.flop_counter.FlopCounterMode``
+  (printed; written as the costs with ``--cost flops``, unit ``flop``, with
+  ``backward_weight`` the FLOPs of the W op).
 * ``param_bytes``: parameters x ``--bytes-per-param`` (weights, gradients
   and optimizer state; 16 for mixed-precision Adam).
 * ``activation_bytes``: bytes of the tensors autograd saves for backward
@@ -67,8 +86,9 @@ Output format (pretty JSON, two-space indent, fields in this order)::
       "unit": "s",
       "layers": [
         {"name": "tok_embeddings", "kind": "input", "forward": 1.2e-05,
-         "backward": 3.1e-05, "param_bytes": 8388608,
-         "activation_bytes": 16384, "output_bytes": 1048576},
+         "backward": 3.1e-05, "backward_weight": 3.1e-05,
+         "param_bytes": 8388608, "activation_bytes": 16384,
+         "output_bytes": 1048576},
         ...
       ]
     }
@@ -96,11 +116,13 @@ def chain_json(name: str, unit: str, layers: Sequence[Dict[str, Any]]) -> str:
         "kind",
         "forward",
         "backward",
+        "backward_weight",
         "param_bytes",
         "activation_bytes",
         "output_bytes",
     )
-    ordered = [{f: layer[f] for f in fields} for layer in layers]
+    # An unmeasured ``backward_weight`` is left out: pipecut then assumes half.
+    ordered = [{f: layer[f] for f in fields if layer.get(f) is not None} for layer in layers]
     return json.dumps({"name": name, "unit": unit, "layers": ordered}, indent=2) + "\n"
 
 
@@ -215,6 +237,22 @@ def nbytes(t) -> int:
     return t.numel() * t.element_size()
 
 
+def split_backward_ops():
+    """PyTorch's I and W ops of zero-bubble schedules, or None if unavailable."""
+    import torch
+
+    if not torch.distributed.is_available():
+        return None
+    try:
+        from torch.distributed.pipelining._backward import (
+            stage_backward_input,
+            stage_backward_weight,
+        )
+    except ImportError:
+        return None
+    return stage_backward_input, stage_backward_weight
+
+
 def profile_layer(
     module,
     args: Tuple[Any, ...],
@@ -240,12 +278,32 @@ def profile_layer(
             out = F.cross_entropy(logits.flatten(0, -2).float(), loss_targets.flatten())
         return out
 
-    def backward(out):
+    def roots(out):
+        """The outputs to backpropagate from and random output gradients."""
         outs = [t for t in _tensors(out) if t.requires_grad]
-        if not outs:  # nothing trainable upstream of this output
-            return
         grads = [torch.randn_like(t) if t.dim() > 0 else torch.ones_like(t) for t in outs]
-        torch.autograd.backward(outs, grads)
+        return outs, grads
+
+    def backward(outs, grads):
+        if outs:  # else nothing trainable is upstream of this output
+            torch.autograd.backward(outs, grads)
+
+    weights = [p for p in module.parameters() if p.requires_grad]
+    # The inputs ``inputs()`` gives a gradient to (integer token ids get none).
+    leaves = [t for t in _tensors((args, kwargs)) if t.is_floating_point()]
+    ops = split_backward_ops()
+    # Only a layer with both input and weight gradients needs the split run.
+    split = bool(weights) and bool(leaves) and ops is not None
+
+    def backward_input(a, k, outs, grads):
+        """The I op; returns what the W op needs."""
+        if not outs:  # nothing to backpropagate, and no gradients for W to use
+            return []
+        layer_leaves = [t for t in _tensors((a, k)) if t.requires_grad]
+        return ops[0](outs, grads, layer_leaves, iter(weights))[1]
+
+    def backward_weight(param_groups):
+        ops[1](iter(weights), param_groups)
 
     params = {p.data_ptr() for p in module.parameters()}
     saved: Dict[int, int] = {}
@@ -262,25 +320,58 @@ def profile_layer(
 
     with FlopCounterMode(display=False) as fwd_counter:
         out = forward(*inputs())
+    outs, grads = roots(out)
     with FlopCounterMode(display=False) as bwd_counter:
-        backward(out)
+        backward(outs, grads)
     module.zero_grad(set_to_none=True)
+    weight_flops = None
+    if split:
+        a, k = inputs()
+        outs, grads = roots(forward(a, k))
+        groups = backward_input(a, k, outs, grads)
+        with FlopCounterMode(display=False) as weight_counter:
+            backward_weight(groups)
+        module.zero_grad(set_to_none=True)
+        weight_flops = weight_counter.get_total_flops()
 
-    fwd_times, bwd_times = [], []
+    fwd_times, bwd_times, input_times, weight_times = [], [], [], []
     for i in range(warmup + iters):
         a, k = inputs()
         holder: Dict[str, Any] = {}
         t_fwd = timer(lambda: holder.__setitem__("out", forward(a, k)))
-        t_bwd = timer(lambda: backward(holder["out"]))
+        outs, grads = roots(holder["out"])
+        t_bwd = timer(lambda: backward(outs, grads))
         module.zero_grad(set_to_none=True)
+        if split:
+            a, k = inputs()
+            outs, grads = roots(forward(a, k))
+            t_in = timer(lambda: holder.__setitem__("groups", backward_input(a, k, outs, grads)))
+            t_w = timer(lambda: backward_weight(holder["groups"]))
+            module.zero_grad(set_to_none=True)
         if i >= warmup:
             fwd_times.append(t_fwd)
             bwd_times.append(t_bwd)
+            if split:
+                input_times.append(t_in)
+                weight_times.append(t_w)
+    backward_time = statistics.median(bwd_times)
+    backward_flops = bwd_counter.get_total_flops()
+    if split:
+        weight_time = statistics.median(weight_times)
+    elif not weights:
+        weight_time, weight_flops = 0.0, 0
+    elif not leaves:
+        weight_time, weight_flops = backward_time, backward_flops
+    else:
+        weight_time = None  # no split ops in this PyTorch
     return {
         "forward": statistics.median(fwd_times),
-        "backward": statistics.median(bwd_times),
+        "backward": backward_time,
+        "backward_weight": weight_time,
+        "backward_input_split": statistics.median(input_times) if split else None,
         "forward_flops": fwd_counter.get_total_flops(),
-        "backward_flops": bwd_counter.get_total_flops(),
+        "backward_flops": backward_flops,
+        "backward_weight_flops": weight_flops,
         "params": sum(p.numel() for p in module.parameters()),
         "activation_bytes": activation_bytes,
         "output_bytes": output_bytes,
@@ -381,6 +472,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         targets = torch.randint(0, args.vocab, (args.batch_size, args.seq_len), device=device)
 
     rows = []
+    missing_split: List[str] = []
     for index, (layer_name, module, kind) in enumerate(layers):
         layer_args, layer_kwargs = captured[layer_name]
         last = index == len(layers) - 1
@@ -389,21 +481,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             timer, args.warmup, args.iters,
         )
         forward, backward = stats["forward"], stats["backward"]
+        weight = stats["backward_weight"]
         if args.cost == "flops":
             forward, backward = float(stats["forward_flops"]), float(stats["backward_flops"])
+            flops = stats["backward_weight_flops"]
+            weight = None if flops is None else float(flops)
+        if weight is None:
+            missing_split.append(layer_name)
+        elif weight > backward:
+            print(
+                f"note: {layer_name}: measured weight-gradient part {weight:.6g} exceeds "
+                f"the backward {backward:.6g} (timing noise); clamped to the backward",
+                file=sys.stderr,
+            )
+            weight = backward
         rows.append({
             "name": layer_name,
             "kind": kind,
             "forward": forward,
             "backward": backward,
+            "backward_weight": weight,
             "param_bytes": stats["params"] * args.bytes_per_param,
             "activation_bytes": stats["activation_bytes"],
             "output_bytes": stats["output_bytes"],
         })
+        split = ""
+        if stats["backward_input_split"] is not None:
+            split = (
+                f" (split: I {stats['backward_input_split'] * 1e3:.3f} "
+                f"W {stats['backward_weight'] * 1e3:.3f} ms)"
+            )
+        elif stats["backward_weight"] is not None:
+            split = f" (W {stats['backward_weight'] * 1e3:.3f} ms)"
         print(
             f"{layer_name:<20} {kind:<6} fwd {stats['forward'] * 1e3:9.3f} ms "
-            f"bwd {stats['backward'] * 1e3:9.3f} ms  fwd {stats['forward_flops'] / 1e9:10.3f} GFLOP "
+            f"bwd {stats['backward'] * 1e3:9.3f} ms{split}  "
+            f"fwd {stats['forward_flops'] / 1e9:10.3f} GFLOP "
             f"bwd {stats['backward_flops'] / 1e9:10.3f} GFLOP  act {stats['activation_bytes']} B",
+            file=sys.stderr,
+        )
+    if missing_split:
+        print(
+            "note: this PyTorch has no torch.distributed.pipelining; backward_weight is "
+            f"left out for {', '.join(missing_split)} (pipecut assumes half of the backward)",
             file=sys.stderr,
         )
 

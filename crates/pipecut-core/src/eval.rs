@@ -119,12 +119,14 @@ impl Prefix {
         c
     }
 
-    /// Per-micro-batch forward and backward compute time `(speed * F, speed * B)`
-    /// of a stage holding `first..end` (what the simulator runs).
-    pub fn stage_compute(&self, speed: f64, first: usize, end: usize) -> (f64, f64) {
+    /// Per-micro-batch forward, backward and weight-gradient compute time
+    /// `(speed * F, speed * B, speed * W)` of a stage holding `first..end`
+    /// (what the simulator runs).
+    pub fn stage_compute(&self, speed: f64, first: usize, end: usize) -> (f64, f64, f64) {
         (
             speed * (self.forward[end] - self.forward[first]),
             speed * (self.backward[end] - self.backward[first]),
+            speed * (self.backward_weight[end] - self.backward_weight[first]),
         )
     }
 

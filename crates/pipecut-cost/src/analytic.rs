@@ -15,6 +15,16 @@
 //!   logit (max, subtract, exp, sum, log);
 //! - backward is 2x forward (gradients w.r.t. inputs and weights), plus 1x
 //!   forward when the block's activations are recomputed;
+//! - the backward's weight-gradient part (`backward_weight`, what zero-bubble
+//!   schedules run as a separate op after the input gradient): a linear
+//!   layer's weight gradient `dW = X^T dY` costs as much as its input
+//!   gradient, so it is its forward FLOPs, half of its 2x backward; an
+//!   RMSNorm's weight gradient (`sum over tokens of dY * x_hat`) is 2 of its
+//!   8 backward FLOPs per element; the attention products (`QK^T`, scores x
+//!   `V`), RoPE, activations, gates, residual adds, the loss and the
+//!   recomputed forward have no weights and are input-gradient work only;
+//!   the MoE router is a linear layer like the experts; the embedding's
+//!   backward (a scatter-add into its table) is weight gradient only;
 //! - activations are bf16 (2 bytes per element) unless stated; the stash
 //!   estimate follows Korthikanti et al. 2022 ("Reducing Activation
 //!   Recomputation in Large Transformer Models", section 4), adapted to
@@ -25,7 +35,9 @@
 //!   (bf16) and its input, writes its stash and its output; a backward moves
 //!   twice that, three times when it recomputes (a first-order estimate: the
 //!   roofline only needs to know which layers are bandwidth-bound, such as
-//!   the embedding).
+//!   the embedding); the weight-gradient part of that traffic is its FLOP
+//!   share of the backward (all of it for the embedding), which makes the
+//!   roofline time split in the same share (see [`AnalyticModel`]'s chain).
 
 use pipecut_core::format::number;
 use pipecut_core::{Chain, CostModel, Layer, LayerKind};
@@ -317,10 +329,17 @@ pub struct LayerCost {
     pub forward_flops: f64,
     /// Backward FLOPs per micro-batch (including recomputation).
     pub backward_flops: f64,
+    /// The weight-gradient part of `backward_flops` (the rest computes input
+    /// gradients, and recomputes the forward where `recomputed`).
+    pub backward_weight_flops: f64,
     /// Forward memory traffic, bytes (weights read, activations read/written).
     pub forward_traffic: f64,
     /// Backward memory traffic, bytes (2x forward, plus 1x when recomputed).
     pub backward_traffic: f64,
+    /// The weight-gradient part of `backward_traffic`: the same share as
+    /// `backward_weight_flops` has of `backward_flops` (all of it for the
+    /// embedding, which has no FLOPs).
+    pub backward_weight_traffic: f64,
     /// Parameters held.
     pub params: u64,
     /// Parameters a single token uses (MoE: router, shared and `top_k` experts).
@@ -333,6 +352,21 @@ pub struct LayerCost {
     pub activation_bytes: u64,
     /// Bytes sent to the next layer per micro-batch.
     pub output_bytes: u64,
+}
+
+impl LayerCost {
+    /// The weight-gradient share of the backward, in `[0, 1]`: of its FLOPs,
+    /// or of its traffic when it has no FLOPs (the embedding).
+    pub fn backward_weight_share(&self) -> f64 {
+        let share = if self.backward_flops > 0.0 {
+            self.backward_weight_flops / self.backward_flops
+        } else if self.backward_traffic > 0.0 {
+            self.backward_weight_traffic / self.backward_traffic
+        } else {
+            0.0
+        };
+        share.clamp(0.0, 1.0)
+    }
 }
 
 /// An analytic transformer on some hardware: implements [`CostModel`].
@@ -364,6 +398,8 @@ struct Raw {
     kind: LayerKind,
     block: Option<usize>,
     forward_flops: f64,
+    /// What part of the backward (without recomputation) is weight gradient.
+    weight_grad: WeightGrad,
     params: u128,
     active_params: u128,
     /// Weight bytes read by one forward pass.
@@ -372,6 +408,16 @@ struct Raw {
     stash: u128,
     input_bytes: u128,
     output_bytes: u128,
+}
+
+/// The weight-gradient part of a layer's backward.
+#[derive(Clone, Copy)]
+enum WeightGrad {
+    /// These FLOPs, with the same share of the backward's traffic.
+    Flops(f64),
+    /// All of the backward, FLOPs and traffic (the embedding: no FLOPs to
+    /// take a share of).
+    Everything,
 }
 
 fn w(x: usize) -> u128 {
@@ -429,12 +475,29 @@ impl AnalyticModel {
         let forward_traffic =
             (raw.weight_traffic + raw.stash + raw.input_bytes + raw.output_bytes) as f64;
         let recompute = if recomputed { 1.0 } else { 0.0 };
+        let backward_flops = (2.0 + recompute) * raw.forward_flops;
+        let backward_traffic = (2.0 + recompute) * forward_traffic;
+        // The recomputed forward is input-gradient work: only the total grows.
+        let (backward_weight_flops, backward_weight_traffic) = match raw.weight_grad {
+            WeightGrad::Flops(flops) => {
+                let flops = flops.clamp(0.0, backward_flops);
+                let share = if backward_flops > 0.0 {
+                    flops / backward_flops
+                } else {
+                    0.0
+                };
+                (flops, share * backward_traffic)
+            }
+            WeightGrad::Everything => (backward_flops, backward_traffic),
+        };
         Ok(LayerCost {
             kind: raw.kind,
             forward_flops: raw.forward_flops,
-            backward_flops: (2.0 + recompute) * raw.forward_flops,
+            backward_flops,
+            backward_weight_flops,
             forward_traffic,
-            backward_traffic: (2.0 + recompute) * forward_traffic,
+            backward_traffic,
+            backward_weight_traffic,
             params: to_u64("param_bytes", raw.params)?,
             active_params: to_u64("param_bytes", raw.active_params)?,
             recomputed,
@@ -456,18 +519,33 @@ impl CostModel for AnalyticModel {
         self.name.clone()
     }
 
-    /// Forward and backward per layer through the hardware model.
+    /// Forward and backward per layer through the hardware model, and the
+    /// backward's weight-gradient part.
+    ///
+    /// `backward_weight` is the layer's weight share of the backward time.
+    /// Weight-gradient FLOPs and traffic are the same share `a` of the
+    /// backward's, and the roofline `max(F / peak, B / bandwidth)` scales
+    /// with both, so `max(aF / peak, aB / bandwidth) = a * max(F / peak,
+    /// B / bandwidth)`: the share is exact. The launch overhead is split in
+    /// the same share (input- and weight-gradient ops each launch part of the
+    /// kernels) rather than charged twice, so the two parts add up to
+    /// `backward` and `backward_weight <= backward` holds by construction.
     fn chain(&self) -> Result<Chain, CostError> {
         let layers = self
             .layer_costs()?
             .into_iter()
             .map(|l| {
+                let backward = self
+                    .hardware
+                    .pass_cost(l.backward_flops, l.backward_traffic);
+                // `a * b <= b` for `a <= 1` in floating point too.
+                let backward_weight = l.backward_weight_share() * backward;
                 Layer::new(
                     l.name,
                     self.hardware.pass_cost(l.forward_flops, l.forward_traffic),
-                    self.hardware
-                        .pass_cost(l.backward_flops, l.backward_traffic),
+                    backward,
                 )
+                .with_backward_weight(backward_weight)
                 .with_kind(l.kind)
                 .with_bytes(l.param_bytes, l.activation_bytes, l.output_bytes)
             })
@@ -478,9 +556,15 @@ impl CostModel for AnalyticModel {
 
 const E: u128 = ACTIVATION_ELEMENT_BYTES as u128;
 
+/// Weight-gradient FLOPs of an RMSNorm per element: `dY * x_hat`, summed
+/// over tokens. Small next to a block's linears, but the final `norm` is a
+/// layer of its own, so it is counted rather than dropped.
+const RMS_NORM_WEIGHT_GRAD_FLOPS: f64 = 2.0;
+
 /// `tok_embeddings`: a table lookup, so no FLOPs (no multiply-adds), but it
 /// reads `T` rows of `d` and writes `T x d` (bf16); it stashes the int64
-/// token ids for the gradient scatter.
+/// token ids for the gradient scatter. Its input is integer ids, so its
+/// backward (the scatter-add into the table) is all weight gradient.
 fn embedding(d: usize, vocab: usize, wl: &Workload) -> Raw {
     let t = w(wl.tokens());
     let params = w(vocab) * w(d);
@@ -489,6 +573,7 @@ fn embedding(d: usize, vocab: usize, wl: &Workload) -> Raw {
         kind: LayerKind::Input,
         block: None,
         forward_flops: 0.0,
+        weight_grad: WeightGrad::Everything,
         params,
         active_params: params,
         weight_traffic: E * t * w(d),
@@ -502,11 +587,13 @@ fn embedding(d: usize, vocab: usize, wl: &Workload) -> Raw {
 /// `d` weights; stashes its input.
 fn final_norm(d: usize, wl: &Workload) -> Raw {
     let t = w(wl.tokens());
+    let elements = t as f64 * d as f64;
     Raw {
         name: "norm".into(),
         kind: LayerKind::Output,
         block: None,
-        forward_flops: 4.0 * t as f64 * d as f64,
+        forward_flops: 4.0 * elements,
+        weight_grad: WeightGrad::Flops(RMS_NORM_WEIGHT_GRAD_FLOPS * elements),
         params: w(d),
         active_params: w(d),
         weight_traffic: E * w(d),
@@ -520,15 +607,19 @@ fn final_norm(d: usize, wl: &Workload) -> Raw {
 /// cross-entropy loss over the vocabulary (5 FLOPs per logit). Stashes its
 /// input and the fp32 logits the loss keeps for its backward (`4 * T * V`,
 /// torchtitan upcasts logits before `cross_entropy`); sends a fp32 scalar.
+/// Weight gradient: the head matmul's `dW`, as much as its input gradient;
+/// the loss has no weights.
 fn output_head(d: usize, vocab: usize, wl: &Workload) -> Raw {
     let t = w(wl.tokens());
     let tf = t as f64;
     let params = w(d) * w(vocab);
+    let matmul = 2.0 * tf * d as f64 * vocab as f64;
     Raw {
         name: "output".into(),
         kind: LayerKind::Output,
         block: None,
-        forward_flops: 2.0 * tf * d as f64 * vocab as f64 + 5.0 * tf * vocab as f64,
+        forward_flops: matmul + 5.0 * tf * vocab as f64,
+        weight_grad: WeightGrad::Flops(matmul),
         params,
         active_params: params,
         weight_traffic: E * params,
@@ -542,6 +633,8 @@ fn output_head(d: usize, vocab: usize, wl: &Workload) -> Raw {
 #[derive(Default)]
 struct Parts {
     flops: f64,
+    /// Weight-gradient FLOPs of the backward.
+    weight_grad_flops: f64,
     params: u128,
     active_params: u128,
     /// Activation elements (bf16) stashed per token.
@@ -553,9 +646,12 @@ struct Parts {
 }
 
 impl Parts {
-    /// A linear `inp -> out` without bias: `2 * T * inp * out` FLOPs, `inp * out` weights.
+    /// A linear `inp -> out` without bias: `2 * T * inp * out` FLOPs, `inp * out`
+    /// weights; its weight gradient costs as much as its forward.
     fn linear(&mut self, t: f64, inp: usize, out: usize) {
-        self.flops += 2.0 * t * inp as f64 * out as f64;
+        let flops = 2.0 * t * inp as f64 * out as f64;
+        self.flops += flops;
+        self.weight_grad_flops += flops;
         self.params += w(inp) * w(out);
         self.active_params += w(inp) * w(out);
         self.weight_read += w(inp) * w(out);
@@ -565,6 +661,7 @@ impl Parts {
     /// input (the output is counted by whoever consumes it) and a fp32 rstd.
     fn rms_norm(&mut self, t: f64, n: usize) {
         self.flops += 4.0 * t * n as f64;
+        self.weight_grad_flops += RMS_NORM_WEIGHT_GRAD_FLOPS * t * n as f64;
         self.params += w(n);
         self.active_params += w(n);
         self.weight_read += w(n);
@@ -591,6 +688,7 @@ impl Parts {
             kind: LayerKind::Block,
             block: Some(block),
             forward_flops: self.flops,
+            weight_grad: WeightGrad::Flops(self.weight_grad_flops),
             params: self.params,
             active_params: self.active_params,
             weight_traffic: E * self.weight_read,
@@ -689,6 +787,9 @@ fn mla(c: &DeepSeekV3Config, p: &mut Parts, t: f64, s: f64) {
 /// routed SwiGLU experts of width `moe_inter` per token, combined with a
 /// weighted sum (2 FLOPs per element per expert). All experts count towards
 /// parameters; only router, shared and `top_k` experts are active per token.
+/// The router is a linear layer, so its weight gradient counts like the
+/// experts' (0.3% of a 671B MoE block's weights; scoring and top-k are
+/// input-gradient work).
 /// A micro-batch reads the weights of `min(E, T * top_k)` experts.
 fn moe(c: &DeepSeekV3Config, p: &mut Parts, t: f64, tokens: usize) {
     let (d, e, k, mi) = (c.dim, c.n_routed_experts, c.top_k, c.moe_inter_dim);
@@ -704,8 +805,11 @@ fn moe(c: &DeepSeekV3Config, p: &mut Parts, t: f64, tokens: usize) {
         p.swiglu(t, d, c.n_shared_experts * mi);
     }
     let expert = 3 * w(d) * w(mi);
-    // Routed experts: FLOPs as k SwiGLUs per token.
-    p.flops += k as f64 * (3.0 * 2.0 * t * d as f64 * mi as f64 + 5.0 * t * mi as f64);
+    // Routed experts: FLOPs as k SwiGLUs per token; their linears' weight
+    // gradients like any linear's.
+    let expert_linears = k as f64 * 3.0 * 2.0 * t * d as f64 * mi as f64;
+    p.flops += expert_linears + k as f64 * 5.0 * t * mi as f64;
+    p.weight_grad_flops += expert_linears;
     p.flops += 2.0 * t * (k * d) as f64;
     p.params += w(e) * expert;
     p.active_params += w(k) * expert;

@@ -8,7 +8,8 @@
 //!   ([`DeepSeekV3Config`]: multi-head latent attention, dense first blocks,
 //!   mixture-of-experts blocks); [`AnalyticModel`] implements
 //!   [`pipecut_core::CostModel`]; [`LayerCost`] exposes FLOPs, traffic and
-//!   parameter counts per layer.
+//!   parameter counts per layer, and the weight-gradient part of the
+//!   backward that every chain layer states as `backward_weight`.
 //! - [`checkpointing`]: [`Checkpointing`] (`none` | `full` | `selective:K`).
 //! - [`hardware`]: the roofline [`HardwareSpec`], its presets
 //!   ([`hardware_presets`]) and the `flops` mode ([`Hardware`]).
@@ -36,6 +37,9 @@
 //! // The output head of a 128K vocabulary costs about two blocks.
 //! let head = chain.layers().last().unwrap();
 //! assert!(head.forward > 1.5 * b0.forward);
+//! // Weight gradients: about half of the head's backward, all of the embedding's.
+//! assert!((head.backward_weight() / head.backward - 0.5).abs() < 0.01);
+//! assert_eq!(chain.layers()[0].backward_weight, Some(chain.layers()[0].backward));
 //!
 //! // Editable CSV that reads back identically.
 //! assert_eq!(chain_from_csv(&chain_to_csv(&chain))?, chain);
@@ -59,4 +63,6 @@ pub use checkpointing::Checkpointing;
 pub use error::CostError;
 pub use hardware::{hardware_presets, Hardware, HardwareInfo, HardwareSpec, DEFAULT_HARDWARE};
 pub use presets::{build_chain, presets, ModelOptions, PresetInfo};
-pub use profile::{chain_from_csv, chain_to_csv, load_chain, ProfileFile, CSV_COLUMNS};
+pub use profile::{
+    chain_from_csv, chain_to_csv, load_chain, ProfileFile, CSV_BACKWARD_WEIGHT_COLUMN, CSV_COLUMNS,
+};

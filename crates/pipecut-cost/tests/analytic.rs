@@ -360,3 +360,110 @@ fn flops_mode_and_hardware_modes() {
         .fold((f64::MAX, 0.0f64), |(lo, hi), &c| (lo.min(c), hi.max(c)));
     assert!(hi < 1.6 * lo, "{costs:?}");
 }
+
+fn llama3_8b(ac: Checkpointing, hardware: Option<&str>) -> AnalyticModel {
+    AnalyticModel::from_options(&ModelOptions {
+        seq_len: Some(8192),
+        micro_batch_size: Some(1),
+        hardware: hardware.map(str::to_string),
+        activation_checkpointing: Some(ac),
+        ..ModelOptions::preset("llama3-8b")
+    })
+    .unwrap()
+}
+
+#[test]
+fn llama3_8b_backward_weight_follows_the_layer_rules() {
+    // Hand numbers of `llama3_8b_block_and_head_flops_match_hand_computation`.
+    let linear = 2.0 * 8192.0 * 218_103_808.0;
+    let (t, d, v) = (8192.0, 4096.0, 128_256.0);
+    for ac in [Checkpointing::None, Checkpointing::Full] {
+        let costs = llama3_8b(ac, Some("flops")).layer_costs().unwrap();
+        let blocks: Vec<_> = costs
+            .iter()
+            .filter(|c| c.kind == LayerKind::Block)
+            .collect();
+        assert_eq!(blocks.len(), 32);
+        for block in blocks {
+            // Linear weight gradients plus the two RMSNorms' (2 FLOPs per
+            // element); recomputing the forward adds input-gradient work only.
+            assert_eq!(block.backward_weight_flops, linear + 2.0 * 2.0 * t * d);
+            // Without recomputation: the linears' share of the forward
+            // (86.7%) halved; with it, two thirds of that.
+            let ratio = block.backward_weight_flops / block.backward_flops;
+            let want = if ac == Checkpointing::Full {
+                (0.28, 0.30)
+            } else {
+                (0.42, 0.44)
+            };
+            assert!(want.0 < ratio && ratio < want.1, "{ac}: {ratio}");
+            // Traffic is split in the FLOP share.
+            assert!(within(
+                block.backward_weight_traffic / block.backward_traffic,
+                ratio,
+                1e-12
+            ));
+        }
+
+        // The head's weight gradient is its matmul's `dW`, which costs the
+        // same as the matmul's input gradient `dY W`; the loss adds input
+        // gradient only.
+        let head = layer(&costs, "output");
+        assert_eq!(head.backward_weight_flops, 2.0 * t * d * v);
+        assert!(head.backward_weight_flops < head.backward_flops - head.backward_weight_flops);
+        let emb = layer(&costs, "tok_embeddings");
+        assert_eq!(emb.backward_weight_traffic, emb.backward_traffic);
+        assert_eq!(emb.backward_weight_share(), 1.0);
+        assert_eq!(layer(&costs, "norm").backward_weight_share(), 0.25);
+    }
+}
+
+#[test]
+fn chains_state_the_backward_split_on_every_layer() {
+    for ac in [Checkpointing::None, Checkpointing::Full] {
+        for hardware in [None, Some("flops"), Some("a100-80gb,overhead=0")] {
+            let model = llama3_8b(ac, hardware);
+            let chain = model.chain().unwrap();
+            assert!(!chain.assumes_backward_split());
+            let costs = model.layer_costs().unwrap();
+            for (l, c) in chain.layers().iter().zip(&costs) {
+                let weight = l.backward_weight.unwrap();
+                assert!(weight <= l.backward, "{}", l.name);
+                // The chain keeps the modelled share of the backward time.
+                assert_eq!(weight, c.backward_weight_share() * l.backward, "{}", l.name);
+            }
+            let by_name = |n: &str| chain.layers().iter().find(|l| l.name == n).unwrap();
+            let emb = by_name("tok_embeddings");
+            assert_eq!(emb.backward_weight, Some(emb.backward), "{hardware:?}");
+            let head = by_name("output");
+            assert!(head.backward_weight() < head.backward_input());
+            if hardware == Some("flops") {
+                // In FLOPs the head's weight part is its matmul's input-gradient part.
+                assert!(within(
+                    head.backward_weight(),
+                    2.0 * 8192.0 * 4096.0 * 128_256.0,
+                    1e-12
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn deepseek_moe_experts_and_router_are_linears() {
+    // The MoE block of `deepseek_moe_block_flops_by_hand`: all 585,302,016
+    // linear weights (router and experts included) and four RMSNorms
+    // (7168, q_lora 1536, kv_lora 512, 7168).
+    let costs = model("deepseek-v3-671b").layer_costs().unwrap();
+    let moe = layer(&costs, "layers.3");
+    let t = 4096.0;
+    let want = 2.0 * t * 585_302_016.0 + 2.0 * t * (2.0 * 7168.0 + 1536.0 + 512.0);
+    assert!(
+        within(moe.backward_weight_flops, want, 1e-12),
+        "{}",
+        moe.backward_weight_flops
+    );
+    // Linears are 87% of the forward; attention, gates and combine the rest.
+    let ratio = moe.backward_weight_share();
+    assert!(0.40 < ratio && ratio < 0.45, "{ratio}");
+}

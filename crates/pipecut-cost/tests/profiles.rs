@@ -43,7 +43,15 @@ fn loads_the_recorded_profile_sample() {
         .iter()
         .all(|l| l.output_bytes == 128 * 256 * 4));
     assert_eq!(chain.layers()[6].output_bytes, 4);
-    assert_eq!(chain.layers()[1].forward, 0.002057208000223909);
+    assert_eq!(chain.layers()[1].forward, 0.0064515680005570175);
+    // The measured weight-gradient op: all of the embedding's backward (its
+    // input is token ids), part of every other layer's.
+    let l = chain.layers();
+    assert!(!chain.assumes_backward_split());
+    assert_eq!(l[0].backward_weight, Some(l[0].backward));
+    assert!(l[1..]
+        .iter()
+        .all(|l| 0.0 < l.backward_weight() && l.backward_weight() < l.backward));
 
     // The CSV version of the same profile, in milliseconds, is the same chain
     // apart from its name (the file stem).
@@ -201,4 +209,93 @@ fn spaces_around_quoted_fields() {
         (line, field.as_str(), value.as_str()),
         (3, "row", "  \"b\"")
     );
+}
+
+const WEIGHT_HEADER: &str =
+    "name,kind,forward_ms,backward_ms,backward_weight_ms,param_bytes,activation_bytes,output_bytes";
+
+#[test]
+fn backward_weight_column_round_trips_and_is_optional() {
+    // Empty cells leave the split to the default; the column may sit anywhere.
+    let text = format!(
+        "# unit: \"s\"\n{WEIGHT_HEADER}\na,input,1,2,2,,,\nb,block,3,6,2.5,,,\nc,output,1,4,,,,\n"
+    );
+    let chain = chain_from_csv(&text).unwrap();
+    let weights: Vec<Option<f64>> = chain.layers().iter().map(|l| l.backward_weight).collect();
+    assert_eq!(weights, [Some(0.002), Some(0.0025), None]);
+    assert_eq!(chain.layers()[2].backward_weight(), 0.002);
+    let written = chain_to_csv(&chain);
+    assert!(
+        written.contains(&format!("{WEIGHT_HEADER}\na,input,1,2,2,0,0,0\n")),
+        "{written}"
+    );
+    assert!(written.contains("\nc,output,1,4,,0,0,0\n"), "{written}");
+    assert_eq!(chain_from_csv(&written).unwrap(), chain);
+    let moved = "backward_weight_ms,name,kind,forward_ms,backward_ms,param_bytes,activation_bytes,output_bytes\n0.5,a,,1,2,,,\n";
+    assert_eq!(
+        chain_from_csv(moved).unwrap().layers()[0].backward_weight,
+        Some(0.0005)
+    );
+
+    // Without the column, or with it empty everywhere: nothing stated, and
+    // the writer keeps the seven-column format.
+    for text in [
+        format!("{HEADER}\na,block,1,2,,,\n"),
+        format!("{WEIGHT_HEADER}\na,block,1,2,,,,\n"),
+    ] {
+        let chain = chain_from_csv(&text).unwrap();
+        assert_eq!(chain.layers()[0].backward_weight, None);
+        assert!(chain.assumes_backward_split());
+        let written = chain_to_csv(&chain);
+        assert!(
+            written.contains(&format!("{HEADER}\na,block,1,2,0,0,0\n")),
+            "{written}"
+        );
+        assert_eq!(chain_from_csv(&written).unwrap(), chain);
+    }
+
+    // Analytic chains state the split on every layer and keep it through CSV.
+    let chain =
+        pipecut_cost::build_chain(&pipecut_cost::ModelOptions::preset("llama3-8b")).unwrap();
+    let back = chain_from_csv(&chain_to_csv(&chain)).unwrap();
+    assert!(!back.assumes_backward_split());
+    assert_eq!(back, chain);
+}
+
+#[test]
+fn bad_backward_weights_name_their_line_and_field() {
+    let good = "a,block,1,2,1,3,4,5";
+    for (row, value, reason) in [
+        ("x,block,1,2,-0.5,0,0,0", "-0.5", ">= 0"),
+        ("x,block,1,2,2.5,0,0,0", "2.5", "at most backward_ms (`2`)"),
+        ("x,block,1,2,abc,0,0,0", "abc", "finite decimal"),
+        ("x,block,1,2,inf,0,0,0", "inf", "finite decimal"),
+    ] {
+        // Line 1 comment, 2 header, 3 good row, 4 the bad row.
+        let text = format!("# measured\n{WEIGHT_HEADER}\n{good}\n{row}\n");
+        let err = chain_from_csv(&text).unwrap_err();
+        let msg = err.to_string();
+        match err {
+            CostError::CsvField {
+                line,
+                field,
+                value: got,
+                ..
+            } => assert_eq!(
+                (line, field.as_str(), got.as_str()),
+                (4, "backward_weight_ms", value),
+                "{row}"
+            ),
+            other => panic!("{row}: {other:?}"),
+        }
+        assert!(msg.contains(reason) && msg.contains("line 4"), "{msg}");
+    }
+    // A weight part equal to the whole backward is fine (the embedding's).
+    let chain = chain_from_csv(&format!("{WEIGHT_HEADER}\na,input,1,2,2,,,\n")).unwrap();
+    assert_eq!(chain.layers()[0].backward_input(), 0.0);
+    // The column may appear once only.
+    assert!(matches!(
+        chain_from_csv(&format!("{WEIGHT_HEADER},backward_weight_ms\n")),
+        Err(CostError::CsvHeader { line: 1, .. })
+    ));
 }

@@ -91,6 +91,8 @@ proptest! {
                 let block: usize = n.name["layers.".len()..].parse().unwrap();
                 prop_assert!(f.backward_flops > n.backward_flops);
                 prop_assert_eq!(f.backward_flops, 3.0 * n.forward_flops);
+                // The recomputed forward is input-gradient work.
+                prop_assert_eq!(f.backward_weight_flops, n.backward_weight_flops);
                 prop_assert!(f.activation_bytes < n.activation_bytes);
                 prop_assert!(f.backward_traffic > n.backward_traffic);
                 let picked = (block + 1) % every == 0;
@@ -107,6 +109,50 @@ proptest! {
         for (n, f) in chain(Checkpointing::None).layers().iter().zip(chain(Checkpointing::Full).layers()) {
             prop_assert!(f.backward >= n.backward);
             prop_assert_eq!(n.forward, f.forward);
+        }
+    }
+
+    /// Every layer of every analytic chain states its weight-gradient part,
+    /// and it lies in `0..=backward`, whatever the preset, sizes,
+    /// recomputation and hardware; so do its FLOPs and traffic.
+    #[test]
+    fn backward_weight_within_backward(
+        preset in 0..PRESETS.len(),
+        seq in 1usize..8192,
+        mbs in 1usize..4,
+        layers in 1usize..8,
+        ac in prop_oneof![
+            Just(Checkpointing::None),
+            Just(Checkpointing::Full),
+            (1usize..4).prop_map(|every| Checkpointing::Selective { every }),
+        ],
+        hardware in prop_oneof![
+            Just("flops"),
+            Just("h100-sxm"),
+            Just("rtx-3090"),
+            Just("a100-80gb,overhead=0"),
+            Just("custom,peak=1e9,bandwidth=1e15,efficiency=1,overhead=0"),
+        ],
+    ) {
+        let opts = ModelOptions {
+            hardware: Some(hardware.into()),
+            activation_checkpointing: Some(ac),
+            ..options(preset, seq, mbs, layers)
+        };
+        let model = AnalyticModel::from_options(&opts).unwrap();
+        for c in model.layer_costs().unwrap() {
+            prop_assert!(0.0 <= c.backward_weight_flops && c.backward_weight_flops <= c.backward_flops, "{}", c.name);
+            prop_assert!(0.0 <= c.backward_weight_traffic && c.backward_weight_traffic <= c.backward_traffic, "{}", c.name);
+            // Weight gradients are never most of a backward, except the embedding's.
+            if c.kind != LayerKind::Input {
+                prop_assert!(c.backward_weight_share() <= 0.5, "{}", c.name);
+            }
+        }
+        let chain = model.chain().unwrap();
+        prop_assert!(!chain.assumes_backward_split());
+        for l in chain.layers() {
+            let weight = l.backward_weight.unwrap();
+            prop_assert!(0.0 <= weight && weight <= l.backward, "{}: {} > {}", l.name, weight, l.backward);
         }
     }
 
@@ -160,12 +206,18 @@ fn layer_strategy() -> impl Strategy<Value = Layer> {
         ],
         cost_strategy(),
         cost_strategy(),
+        // The weight-gradient part, as a fraction of the backward.
+        proptest::option::of(prop_oneof![0.0..=1.0f64, Just(0.0), Just(1.0)]),
         any::<u64>(),
         any::<u64>(),
         any::<u64>(),
     )
-        .prop_map(|(name, kind, f, b, p, a, o)| {
-            Layer::new(name, f, b).with_kind(kind).with_bytes(p, a, o)
+        .prop_map(|(name, kind, f, b, share, p, a, o)| {
+            let layer = Layer::new(name, f, b).with_kind(kind).with_bytes(p, a, o);
+            match share {
+                Some(share) => layer.with_backward_weight(share * b),
+                None => layer,
+            }
         })
 }
 
@@ -198,7 +250,11 @@ proptest! {
         for (a, b) in back.layers().iter().zip(chain.layers()) {
             prop_assert_eq!(a.forward.to_bits(), b.forward.to_bits());
             prop_assert_eq!(a.backward.to_bits(), b.backward.to_bits());
+            prop_assert_eq!(a.backward_weight.map(f64::to_bits), b.backward_weight.map(f64::to_bits));
         }
+        // The optional column appears exactly when some layer states the split.
+        let header = text.lines().find(|l| l.starts_with("name,")).unwrap();
+        prop_assert_eq!(header.contains("backward_weight_ms"), chain.layers().iter().any(|l| l.backward_weight.is_some()));
     }
 
     #[test]

@@ -18,11 +18,7 @@ fn times() -> StageTimes {
         .map(|k| 1.0 + ((k * 37) % 11) as f64 * 0.05)
         .collect();
     let backward = forward.iter().map(|f| 2.0 * f).collect();
-    StageTimes {
-        forward,
-        backward,
-        delay: vec![0.02; P],
-    }
+    StageTimes::new(forward, backward, vec![0.02; P])
 }
 
 fn schedules() -> [(&'static str, Schedule); 3] {

@@ -16,11 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut forward = vec![1.0; stages];
     forward[stages - 1] = 1.6;
     let backward: Vec<f64> = forward.iter().map(|f| 2.0 * f).collect();
-    let times = StageTimes {
-        forward,
-        backward,
-        delay: vec![0.1; stages],
-    };
+    let times = StageTimes::new(forward, backward, vec![0.1; stages]);
     let result =
         Simulator::try_for_schedule(schedule, stages, micro_batches)?.run_times(&times, true)?;
     let opts =

@@ -22,6 +22,10 @@ pub struct StageTimes {
     pub forward: Vec<f64>,
     /// Backward time of one micro-batch on each stage (speed applied).
     pub backward: Vec<f64>,
+    /// The weight-gradient part of each backward (at most `backward`; the
+    /// input-gradient part is the rest). Only schedules that split the
+    /// backward read it.
+    pub backward_weight: Vec<f64>,
     /// `delay[k]`: transfer time across the boundary after stage `k`, in either
     /// direction (activations forward, their gradients backward). Length `P`;
     /// the last entry is unused. Charged only where the two stages sit on
@@ -38,24 +42,42 @@ impl StageTimes {
         let mut times = StageTimes {
             forward: Vec::with_capacity(p),
             backward: Vec::with_capacity(p),
+            backward_weight: Vec::with_capacity(p),
             delay: Vec::with_capacity(p),
         };
         for (k, r) in partition.ranges().enumerate() {
-            let (f, b, d) = stage_times(problem, prefix, k, r.start, r.end);
+            let (f, b, w, d) = stage_times(problem, prefix, k, r.start, r.end);
             times.forward.push(f);
             times.backward.push(b);
+            times.backward_weight.push(w);
             times.delay.push(d);
         }
         times
     }
 
+    /// Stage times with each backward's weight-gradient part at
+    /// [`DEFAULT_WEIGHT_SHARE`](pipecut_core::DEFAULT_WEIGHT_SHARE), as for
+    /// layers that do not state it.
+    pub fn new(forward: Vec<f64>, backward: Vec<f64>, delay: Vec<f64>) -> StageTimes {
+        let backward_weight = backward
+            .iter()
+            .map(|b| pipecut_core::DEFAULT_WEIGHT_SHARE * b)
+            .collect();
+        StageTimes {
+            forward,
+            backward,
+            backward_weight,
+            delay,
+        }
+    }
+
     /// Every stage with the same forward and backward time and no delays.
     pub fn uniform(stages: usize, forward: f64, backward: f64) -> StageTimes {
-        StageTimes {
-            forward: vec![forward; stages],
-            backward: vec![backward; stages],
-            delay: vec![0.0; stages],
-        }
+        StageTimes::new(
+            vec![forward; stages],
+            vec![backward; stages],
+            vec![0.0; stages],
+        )
     }
 
     /// Number of stages.
@@ -64,17 +86,17 @@ impl StageTimes {
     }
 }
 
-/// Forward, backward and outgoing delay of stage `k` holding `first..end`,
-/// all from the one stage evaluator in core.
+/// Forward, backward, weight-gradient part and outgoing delay of stage `k`
+/// holding `first..end`, all from the one stage evaluator in core.
 fn stage_times(
     problem: &Problem,
     prefix: &Prefix,
     k: usize,
     first: usize,
     end: usize,
-) -> (f64, f64, f64) {
-    let (f, b) = prefix.stage_compute(problem.speed(k), first, end);
-    (f, b, prefix.delay_after(end))
+) -> (f64, f64, f64, f64) {
+    let (f, b, w) = prefix.stage_compute(problem.speed(k), first, end);
+    (f, b, w, prefix.delay_after(end))
 }
 
 /// Reusable buffers for [`Simulator::step_time_with`] and
@@ -451,8 +473,8 @@ impl Simulator {
         scratch.table.clear();
         scratch.table.resize(layout.len(), 0.0);
         for (k, r) in partition.ranges().enumerate() {
-            let (f, b, d) = stage_times(problem, prefix, k, r.start, r.end);
-            layout.fill(&mut scratch.table, k, f, b, d);
+            let (f, b, w, d) = stage_times(problem, prefix, k, r.start, r.end);
+            layout.fill(&mut scratch.table, k, (f, b, w), d);
         }
         Ok(self.pass(scratch))
     }
@@ -476,8 +498,12 @@ impl Simulator {
         scratch.table.clear();
         scratch.table.resize(layout.len(), 0.0);
         for k in 0..self.stages {
-            let (f, b, d) = (times.forward[k], times.backward[k], times.delay[k]);
-            layout.fill(&mut scratch.table, k, f, b, d);
+            let compute = (
+                times.forward[k],
+                times.backward[k],
+                times.backward_weight[k],
+            );
+            layout.fill(&mut scratch.table, k, compute, times.delay[k]);
         }
     }
 
@@ -547,20 +573,25 @@ impl Simulator {
     }
 
     fn check_times(&self, times: &StageTimes) -> Result<(), SimError> {
-        if times.forward.len() != self.stages
-            || times.backward.len() != self.stages
-            || times.delay.len() != self.stages
-        {
+        let lengths = [
+            times.forward.len(),
+            times.backward.len(),
+            times.backward_weight.len(),
+            times.delay.len(),
+        ];
+        if lengths.iter().any(|&n| n != self.stages) {
             return Err(SimError::StageTimesLength {
                 expected: self.stages,
-                forward: times.forward.len(),
-                backward: times.backward.len(),
-                delay: times.delay.len(),
+                forward: lengths[0],
+                backward: lengths[1],
+                backward_weight: lengths[2],
+                delay: lengths[3],
             });
         }
         for (field, values) in [
             ("forward", &times.forward),
             ("backward", &times.backward),
+            ("backward_weight", &times.backward_weight),
             ("delay", &times.delay),
         ] {
             if let Some((stage, &value)) = values
@@ -574,6 +605,14 @@ impl Simulator {
                     value,
                 });
             }
+        }
+        let over = |k: &usize| times.backward_weight[*k] > times.backward[*k];
+        if let Some(stage) = (0..self.stages).find(over) {
+            return Err(SimError::InvalidStageTime {
+                field: "backward_weight",
+                stage,
+                value: times.backward_weight[stage],
+            });
         }
         Ok(())
     }
@@ -772,10 +811,11 @@ impl TableLayout {
         (Self::KINDS + 1) * self.stages + 1
     }
 
-    /// Writes stage `k`'s duration of every kind and its outgoing delay.
-    fn fill(&self, table: &mut [f64], k: usize, forward: f64, backward: f64, delay: f64) {
+    /// Writes stage `k`'s duration of every kind (from its forward, backward
+    /// and weight-gradient times) and its outgoing delay.
+    fn fill(&self, table: &mut [f64], k: usize, (f, b, w): (f64, f64, f64), delay: f64) {
         for kind in OpKind::ALL {
-            table[self.duration(k, kind) as usize] = kind.duration(forward, backward);
+            table[self.duration(k, kind) as usize] = kind.duration(f, b, w);
         }
         table[self.delay(k) as usize] = delay;
     }
@@ -882,17 +922,19 @@ fn topological(
             });
             let placed = flat.len() as u32;
             slot_of[offset[d] + next[d]] = placed;
-            let k = key(s, op.kind, op.micro_batch);
-            slot[k] = placed;
-            if !parked.is_empty() {
-                parked.retain(|&(on, waiter)| {
-                    if on == k {
-                        stack.push(waiter);
-                    }
-                    on != k
-                });
+            for &kind in op.kind.provides() {
+                let k = key(s, kind, op.micro_batch);
+                slot[k] = placed;
+                if !parked.is_empty() {
+                    parked.retain(|&(on, waiter)| {
+                        if on == k {
+                            stack.push(waiter);
+                        }
+                        on != k
+                    });
+                }
+                stack.extend_from_slice(&consumers[s * OpKind::COUNT + kind.index()]);
             }
-            stack.extend_from_slice(&consumers[s * OpKind::COUNT + op.kind.index()]);
             next[d] += 1;
         }
     }

@@ -43,7 +43,7 @@ pub enum SimError {
         problem_micro_batches: usize,
     },
     /// Raw stage times of the wrong length.
-    #[error("stage times need {expected} entries each; got forward {forward}, backward {backward}, delay {delay}")]
+    #[error("stage times need {expected} entries each; got forward {forward}, backward {backward}, backward_weight {backward_weight}, delay {delay}")]
     StageTimesLength {
         /// Stages of the simulator.
         expected: usize,
@@ -51,13 +51,16 @@ pub enum SimError {
         forward: usize,
         /// Backward entries given.
         backward: usize,
+        /// Weight-gradient entries given.
+        backward_weight: usize,
         /// Delay entries given.
         delay: usize,
     },
-    /// A raw stage time is NaN, infinite or negative.
-    #[error("stage times `{field}[{stage}]` = {value} must be finite and >= 0")]
+    /// A raw stage time is NaN, infinite or negative (or a weight-gradient
+    /// part larger than its backward).
+    #[error("stage times `{field}[{stage}]` = {value} must be finite and >= 0 (`backward_weight` at most `backward`)")]
     InvalidStageTime {
-        /// `forward`, `backward` or `delay`.
+        /// `forward`, `backward`, `backward_weight` or `delay`.
         field: &'static str,
         /// Stage index.
         stage: usize,

@@ -92,7 +92,7 @@ pub fn gantt_svg(result: &Simulation, opts: &GanttOptions) -> Result<String, Sim
     let layout = Layout::new(result, timeline, opts.width);
     let mut doc = Document::new(f64::from(opts.width), layout.height, FONT_FAMILY);
     heading(&mut doc, &layout, result, opts);
-    legend(&mut doc, layout.chunks);
+    legend(&mut doc, layout.chunks, &kinds_used(timeline));
     rows(&mut doc, &layout);
     axis(&mut doc, &layout, &opts.unit);
     bars(&mut doc, &layout, timeline, &opts.unit);
@@ -269,9 +269,21 @@ fn bars(doc: &mut Document, layout: &Layout, timeline: &[TimelineOp], unit: &str
     }
 }
 
-/// The legend line: one swatch per chunk of each operation kind, idle, and
-/// what the shades and bar labels mean.
-fn legend(doc: &mut Document, chunks: usize) {
+/// The operation kinds a timeline runs, in [`OpKind::index`] order.
+fn kinds_used(timeline: &[TimelineOp]) -> Vec<OpKind> {
+    let mut used = [false; OpKind::COUNT];
+    for op in timeline {
+        used[op.kind.index()] = true;
+    }
+    OpKind::ALL
+        .into_iter()
+        .filter(|k| used[k.index()])
+        .collect()
+}
+
+/// The legend line: one swatch per chunk of each operation kind the chart
+/// shows, idle, and what the shades and bar labels mean.
+fn legend(doc: &mut Document, chunks: usize, kinds: &[OpKind]) {
     let y = 56.0;
     let mut x = LEFT;
     let mut item = |doc: &mut Document, fills: &[String], label: &str| {
@@ -288,8 +300,9 @@ fn legend(doc: &mut Document, chunks: usize) {
         x += 3.0 + label.len() as f64 * 6.8 + 16.0;
     };
     let shades = |kind| -> Vec<String> { (0..chunks).map(|c| colour(kind, c, chunks).0).collect() };
-    for kind in OpKind::ALL {
-        item(doc, &shades(kind), kind.name());
+    for &kind in kinds {
+        let label = format!("{} ({})", kind.name(), kind.letter());
+        item(doc, &shades(kind), &label);
     }
     item(doc, &[IDLE.to_string()], "idle");
     if chunks > 1 {
@@ -304,8 +317,10 @@ fn legend(doc: &mut Document, chunks: usize) {
 }
 
 /// Hue and saturation of each operation kind, in `OpKind::index` order:
-/// forwards blue, backwards orange.
-const HUES: [(f64, f64); OpKind::COUNT] = [(212.0, 0.62), (24.0, 0.85)];
+/// forwards blue, full backwards orange, input-gradient backwards red,
+/// weight-gradient backwards green.
+const HUES: [(f64, f64); OpKind::COUNT] =
+    [(212.0, 0.62), (24.0, 0.85), (352.0, 0.62), (140.0, 0.45)];
 
 /// Fill of an operation and whether it is dark enough for white text.
 fn colour(kind: OpKind, chunk: usize, chunks: usize) -> (String, bool) {

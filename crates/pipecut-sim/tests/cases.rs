@@ -8,11 +8,7 @@ use pipecut_core::{
 use pipecut_sim::{gantt_svg, simulate, Executor, GanttOptions, SimError, Simulator, StageTimes};
 
 fn times(forward: &[f64], backward: &[f64], delay: &[f64]) -> StageTimes {
-    StageTimes {
-        forward: forward.to_vec(),
-        backward: backward.to_vec(),
-        delay: delay.to_vec(),
-    }
+    StageTimes::new(forward.to_vec(), backward.to_vec(), delay.to_vec())
 }
 
 /// Each device's operations as `S<stage><F|B><micro-batch> [start,end]`,
@@ -256,6 +252,7 @@ fn typed_errors() {
             expected: 3,
             forward: 2,
             backward: 3,
+            backward_weight: 3,
             delay: 3
         }
     ));
@@ -503,9 +500,17 @@ fn gantt_chart_is_readable_svg() {
     // Title escaped, axis label with unit, legend entries, one row label per device.
     assert!(svg.contains("A &lt;b&gt; &amp; c"));
     assert!(svg.contains("time (ms)"));
-    for text in ["forward", "backward", "idle", "device 0", "device 1"] {
+    for text in [
+        "forward (F)",
+        "backward (B)",
+        "idle",
+        "device 0",
+        "device 1",
+    ] {
         assert!(svg.contains(&format!(">{text}<")), "missing {text}");
     }
+    // Only the kinds the schedule runs are in the legend.
+    assert!(!svg.contains("backward input"));
     assert!(!svg.contains("device 2<"));
     // One bar per operation, each with a tooltip.
     assert_eq!(svg.matches("<title>").count(), 2 * 4 * 4);

@@ -40,10 +40,9 @@ fn times(p: usize, link: bool) -> impl Strategy<Value = StageTimes> {
         prop::collection::vec(0.01f64..10.0, p),
         prop::collection::vec(delay, p),
     )
-        .prop_map(move |(forward, backward, delay)| StageTimes {
-            forward,
-            backward,
-            delay: if link { delay } else { vec![0.0; delay.len()] },
+        .prop_map(move |(forward, backward, delay)| {
+            let delay = if link { delay } else { vec![0.0; delay.len()] };
+            StageTimes::new(forward, backward, delay)
         })
 }
 
@@ -97,9 +96,11 @@ fn reference(sim: &Simulator, times: &StageTimes) -> Option<Vec<TimelineOp>> {
                 };
                 let Some(ready) = ready else { break };
                 let start = free[d].max(ready);
-                let dur = op
-                    .kind
-                    .duration(times.forward[stage], times.backward[stage]);
+                let dur = op.kind.duration(
+                    times.forward[stage],
+                    times.backward[stage],
+                    times.backward_weight[stage],
+                );
                 let end = start + dur;
                 free[d] = end;
                 done.insert((stage, op.kind, op.micro_batch), end);
@@ -209,7 +210,7 @@ proptest! {
             prop_assert!(seen.insert((op.stage, op.kind, op.micro_batch)));
             prop_assert_eq!(op.device, s.device_of(op.stage, p));
             prop_assert_eq!(op.chunk, s.chunk_of(op.stage, p));
-            let dur = op.kind.duration(t.forward[op.stage], t.backward[op.stage]);
+            let dur = op.kind.duration(t.forward[op.stage], t.backward[op.stage], t.backward_weight[op.stage]);
             prop_assert!(close(op.end - op.start, dur));
             ends.insert((op.stage, op.kind, op.micro_batch), op.end);
         }
@@ -303,11 +304,11 @@ proptest! {
         let part = Partition::for_problem((0..p).collect(), &problem).unwrap();
         let prefix = Prefix::new(&problem);
         let r = simulate(&problem, &part, false).unwrap();
-        let expect = StageTimes {
-            forward: (0..p).map(|k| speeds[k] * t.forward[k]).collect(),
-            backward: (0..p).map(|k| speeds[k] * t.backward[k]).collect(),
-            delay: (0..p).map(|k| if k + 1 == p { 0.0 } else { (t.delay[k] * bandwidth).round() / bandwidth }).collect(),
-        };
+        let expect = StageTimes::new(
+            (0..p).map(|k| speeds[k] * t.forward[k]).collect(),
+            (0..p).map(|k| speeds[k] * t.backward[k]).collect(),
+            (0..p).map(|k| if k + 1 == p { 0.0 } else { (t.delay[k] * bandwidth).round() / bandwidth }).collect(),
+        );
         // Prefix-sum differences are the layer costs up to rounding.
         let got = StageTimes::from_partition(&problem, &prefix, &part);
         for k in 0..p {

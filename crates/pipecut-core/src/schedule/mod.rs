@@ -117,53 +117,99 @@ impl std::fmt::Display for Schedule {
 
 /// The kind of one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OpKind {
     /// A forward pass of one micro-batch through one stage.
     Forward,
-    /// A backward pass of one micro-batch through one stage.
+    /// A full backward pass of one micro-batch through one stage.
     Backward,
+    /// The input-gradient part of a backward (zero-bubble schedules): what the
+    /// stage before needs.
+    BackwardInput,
+    /// The weight-gradient part of a backward (zero-bubble schedules), after
+    /// the input-gradient part of the same micro-batch.
+    BackwardWeight,
 }
 
 impl OpKind {
     /// Number of operation kinds (the simulator's per-stage duration slots).
-    pub const COUNT: usize = 2;
+    pub const COUNT: usize = 4;
 
     /// Every kind, in [`OpKind::index`] order.
-    pub const ALL: [OpKind; OpKind::COUNT] = [OpKind::Forward, OpKind::Backward];
+    pub const ALL: [OpKind; OpKind::COUNT] = [
+        OpKind::Forward,
+        OpKind::Backward,
+        OpKind::BackwardInput,
+        OpKind::BackwardWeight,
+    ];
 
     /// Dense index `0..COUNT`.
+    #[inline]
     pub fn index(self) -> usize {
         match self {
             OpKind::Forward => 0,
             OpKind::Backward => 1,
+            OpKind::BackwardInput => 2,
+            OpKind::BackwardWeight => 3,
         }
     }
 
     /// How the operation changes the activations its stage holds: a forward
-    /// stores one micro-batch's activations, a backward frees them.
+    /// stores one micro-batch's activations; a full backward frees them, and
+    /// so does a weight-gradient backward (the input-gradient part keeps them:
+    /// the weight gradient still reads them).
     pub fn activation_delta(self) -> isize {
         match self {
             OpKind::Forward => 1,
-            OpKind::Backward => -1,
+            OpKind::Backward | OpKind::BackwardWeight => -1,
+            OpKind::BackwardInput => 0,
         }
     }
 
-    /// Duration of the operation on a stage whose forward and backward of one
-    /// micro-batch take `forward` and `backward`.
-    pub fn duration(self, forward: f64, backward: f64) -> f64 {
+    /// Duration of the operation on a stage whose forward, full backward and
+    /// weight-gradient part of one micro-batch take `forward`, `backward`
+    /// and `backward_weight` (the input-gradient part is the rest).
+    #[inline]
+    pub fn duration(self, forward: f64, backward: f64, backward_weight: f64) -> f64 {
         match self {
             OpKind::Forward => forward,
             OpKind::Backward => backward,
+            OpKind::BackwardInput => (backward - backward_weight).max(0.0),
+            OpKind::BackwardWeight => backward_weight,
         }
     }
 
-    /// Lower-case name (`forward`, `backward`).
+    /// The kinds whose output this operation produces: an input-gradient
+    /// backward passes upstream what a full backward would, so an operation
+    /// waiting for the [`OpKind::Backward`] of a micro-batch is also served by
+    /// its [`OpKind::BackwardInput`] (a stage runs one or the other).
+    pub fn provides(self) -> &'static [OpKind] {
+        match self {
+            OpKind::Forward => &[OpKind::Forward],
+            OpKind::Backward => &[OpKind::Backward],
+            OpKind::BackwardInput => &[OpKind::BackwardInput, OpKind::Backward],
+            OpKind::BackwardWeight => &[OpKind::BackwardWeight],
+        }
+    }
+
+    /// Lower-case name (`forward`, `backward`, `backward input`, `backward weight`).
     pub fn name(self) -> &'static str {
         match self {
             OpKind::Forward => "forward",
             OpKind::Backward => "backward",
+            OpKind::BackwardInput => "backward input",
+            OpKind::BackwardWeight => "backward weight",
+        }
+    }
+
+    /// PyTorch's letter for the kind: `F`, `B`, `I`, `W`.
+    pub fn letter(self) -> char {
+        match self {
+            OpKind::Forward => 'F',
+            OpKind::Backward => 'B',
+            OpKind::BackwardInput => 'I',
+            OpKind::BackwardWeight => 'W',
         }
     }
 }
@@ -171,7 +217,7 @@ impl OpKind {
 /// One operation in a device's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Op {
-    /// Forward or backward.
+    /// What the operation does.
     pub kind: OpKind,
     /// Micro-batch index, `0..M`.
     pub micro_batch: usize,
@@ -318,8 +364,11 @@ impl Inputs {
 
 /// The pipeline-chain dependencies every schedule here uses: a forward of
 /// micro-batch `m` on stage `k > 0` needs the forward of `m` on `k - 1`; a
-/// backward on `k < P - 1` needs the backward of `m` on `k + 1`; the last
-/// stage's backward needs its own forward.
+/// backward (full or input-gradient) on `k < P - 1` needs the input gradient
+/// of `m` from `k + 1` (its [`OpKind::Backward`], which an
+/// [`OpKind::BackwardInput`] also provides); the last stage's backward needs
+/// its own forward; a weight-gradient backward needs the input-gradient
+/// backward of the same micro-batch on the same stage.
 #[inline]
 pub fn chain_inputs(stage: usize, stages: usize, op: Op) -> Inputs {
     let dep = |stage, kind| {
@@ -332,8 +381,11 @@ pub fn chain_inputs(stage: usize, stages: usize, op: Op) -> Inputs {
     match op.kind {
         OpKind::Forward if stage == 0 => Inputs::none(),
         OpKind::Forward => dep(stage - 1, OpKind::Forward),
-        OpKind::Backward if stage + 1 >= stages => dep(stage, OpKind::Forward),
-        OpKind::Backward => dep(stage + 1, OpKind::Backward),
+        OpKind::Backward | OpKind::BackwardInput if stage + 1 >= stages => {
+            dep(stage, OpKind::Forward)
+        }
+        OpKind::Backward | OpKind::BackwardInput => dep(stage + 1, OpKind::Backward),
+        OpKind::BackwardWeight => dep(stage, OpKind::BackwardInput),
     }
 }
 

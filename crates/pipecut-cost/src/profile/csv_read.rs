@@ -9,7 +9,7 @@ use csv::{Position, Reader, ReaderBuilder, StringRecord, Terminator};
 use pipecut_core::{Chain, Layer, LayerKind};
 
 use super::decimal::{ms_shift, parse_shifted};
-use super::CSV_COLUMNS;
+use super::{CSV_BACKWARD_WEIGHT_COLUMN, CSV_COLUMNS};
 use crate::error::CostError;
 
 /// Parses CSV text into a chain (see the module docs for the format).
@@ -257,14 +257,31 @@ fn quoted_content<'f, 'q>(quoted: &'q str, field: &'f str) -> Option<(&'f str, &
     }
 }
 
-fn parse_header(line: usize, fields: &[&str]) -> Result<[usize; 7], CostError> {
-    let mut cols = [usize::MAX; 7];
+/// [`CSV_COLUMNS`], then the optional [`CSV_BACKWARD_WEIGHT_COLUMN`].
+const COLUMNS: [&str; 8] = [
+    CSV_COLUMNS[0],
+    CSV_COLUMNS[1],
+    CSV_COLUMNS[2],
+    CSV_COLUMNS[3],
+    CSV_COLUMNS[4],
+    CSV_COLUMNS[5],
+    CSV_COLUMNS[6],
+    CSV_BACKWARD_WEIGHT_COLUMN,
+];
+
+/// Index of [`CSV_BACKWARD_WEIGHT_COLUMN`] in [`COLUMNS`].
+const BACKWARD_WEIGHT: usize = 7;
+
+/// Position in the row of each of [`COLUMNS`] (`usize::MAX`: the optional
+/// column is absent).
+fn parse_header(line: usize, fields: &[&str]) -> Result<[usize; 8], CostError> {
+    let mut cols = [usize::MAX; 8];
     for (pos, &col) in fields.iter().enumerate() {
-        let Some(i) = CSV_COLUMNS.iter().position(|c| *c == col) else {
+        let Some(i) = COLUMNS.iter().position(|c| *c == col) else {
             return Err(CostError::CsvHeader {
                 line,
                 reason: format!(
-                    "unknown column `{col}`; expected `{}`",
+                    "unknown column `{col}`; expected `{}` and optionally `{CSV_BACKWARD_WEIGHT_COLUMN}`",
                     CSV_COLUMNS.join(",")
                 ),
             });
@@ -277,7 +294,10 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<[usize; 7], CostError> {
         }
         cols[i] = pos;
     }
-    if let Some(i) = cols.iter().position(|&c| c == usize::MAX) {
+    if let Some(i) = cols[..CSV_COLUMNS.len()]
+        .iter()
+        .position(|&c| c == usize::MAX)
+    {
         return Err(CostError::CsvHeader {
             line,
             reason: format!("missing column `{}`", CSV_COLUMNS[i]),
@@ -290,20 +310,23 @@ fn parse_header(line: usize, fields: &[&str]) -> Result<[usize; 7], CostError> {
 struct Row<'a> {
     line: usize,
     fields: &'a [&'a str],
-    /// Position in `fields` of each of [`CSV_COLUMNS`].
-    columns: &'a [usize; 7],
+    /// Position in `fields` of each of [`COLUMNS`].
+    columns: &'a [usize; 8],
 }
 
 impl Row<'_> {
-    /// The field of column `CSV_COLUMNS[i]`.
+    /// The field of column `COLUMNS[i]`; empty when the column is absent.
     fn get(&self, i: usize) -> &str {
-        self.fields[self.columns[i]]
+        self.fields
+            .get(self.columns[i])
+            .copied()
+            .unwrap_or_default()
     }
 
     fn bad(&self, i: usize, reason: &str) -> CostError {
         CostError::CsvField {
             line: self.line,
-            field: CSV_COLUMNS[i].into(),
+            field: COLUMNS[i].into(),
             value: self.get(i).to_string(),
             reason: reason.into(),
         }
@@ -322,11 +345,18 @@ impl Row<'_> {
         let kind: LayerKind = self.get(1).parse().map_err(|e: String| self.bad(1, &e))?;
         let mut times = [0.0; 2];
         for (slot, i) in times.iter_mut().zip([2, 3]) {
-            *slot = parse_shifted(self.get(i), shift)
-                .ok_or_else(|| self.bad(i, "expected a finite decimal number"))?;
-            if *slot < 0.0 {
-                return Err(self.bad(i, "time must be >= 0"));
-            }
+            *slot = self.time(i, shift)?;
+        }
+        let backward_weight = match self.get(BACKWARD_WEIGHT) {
+            "" => None,
+            _ => Some(self.time(BACKWARD_WEIGHT, shift)?),
+        };
+        // Checked here rather than by the chain, so the error names the line.
+        if backward_weight.is_some_and(|w| w > times[1]) {
+            return Err(self.bad(
+                BACKWARD_WEIGHT,
+                &format!("must be at most backward_ms (`{}`)", self.get(3)),
+            ));
         }
         let mut bytes = [0u64; 3];
         for (slot, i) in bytes.iter_mut().zip([4, 5, 6]) {
@@ -338,9 +368,21 @@ impl Row<'_> {
                     .map_err(|_| self.bad(i, "expected a whole number of bytes (0..2^64)"))?
             };
         }
-        Ok(Layer::new(name, times[0], times[1])
+        let mut layer = Layer::new(name, times[0], times[1])
             .with_kind(kind)
-            .with_bytes(bytes[0], bytes[1], bytes[2]))
+            .with_bytes(bytes[0], bytes[1], bytes[2]);
+        layer.backward_weight = backward_weight;
+        Ok(layer)
+    }
+
+    /// The time in column `i`, in the chain unit.
+    fn time(&self, i: usize, shift: i64) -> Result<f64, CostError> {
+        let value = parse_shifted(self.get(i), shift)
+            .ok_or_else(|| self.bad(i, "expected a finite decimal number"))?;
+        if value < 0.0 {
+            return Err(self.bad(i, "time must be >= 0"));
+        }
+        Ok(value)
     }
 }
 

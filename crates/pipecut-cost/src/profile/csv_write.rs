@@ -5,7 +5,7 @@ use csv::{QuoteStyle, Terminator, Writer, WriterBuilder};
 use pipecut_core::Chain;
 
 use super::decimal::{format_shifted, ms_shift};
-use super::CSV_COLUMNS;
+use super::{CSV_BACKWARD_WEIGHT_COLUMN, CSV_COLUMNS};
 
 /// Writes a chain as CSV (metadata lines, header, one row per layer).
 ///
@@ -16,6 +16,12 @@ use super::CSV_COLUMNS;
 /// let csv = chain_to_csv(&chain);
 /// assert!(csv.contains("a,block,1.5,3,0,0,0"));
 /// assert_eq!(chain_from_csv(&csv).unwrap(), chain);
+///
+/// // A stated weight-gradient part adds the `backward_weight_ms` column.
+/// let layers = vec![Layer::new("a", 0.0015, 0.003).with_backward_weight(0.001)];
+/// let csv = chain_to_csv(&Chain::new("toy", "s", layers).unwrap());
+/// assert!(csv.contains("name,kind,forward_ms,backward_ms,backward_weight_ms,"));
+/// assert!(csv.contains("a,block,1.5,3,1,0,0,0"));
 /// ```
 pub fn chain_to_csv(chain: &Chain) -> String {
     let json = |s: &str| serde_json::to_string(s).expect("a string always serializes");
@@ -36,16 +42,29 @@ fn needs_extra_quotes(name: &str) -> bool {
     name.is_empty() || name.trim() != name || name.starts_with('#')
 }
 
+/// Where [`CSV_BACKWARD_WEIGHT_COLUMN`] goes: right after `backward_ms`.
+const WEIGHT_AT: usize = 4;
+
 /// Appends the header and the layer rows to `out`.
 fn write_rows(chain: &Chain, out: Vec<u8>) -> csv::Result<Vec<u8>> {
     let shift = ms_shift(chain.unit()).unwrap_or(0);
+    // Profiles without the split keep the seven-column format.
+    let with_weight = chain.layers().iter().any(|l| l.backward_weight.is_some());
+    let mut header = CSV_COLUMNS.to_vec();
+    if with_weight {
+        header.insert(WEIGHT_AT, CSV_BACKWARD_WEIGHT_COLUMN);
+    }
     let mut rows = row_writer(out);
-    rows.write_record(CSV_COLUMNS)?;
+    rows.write_record(&header)?;
     for l in chain.layers() {
         let forward = format_shifted(l.forward, shift);
         let backward = format_shifted(l.backward, shift);
+        let weight = l
+            .backward_weight
+            .map(|w| format_shifted(w, shift))
+            .unwrap_or_default();
         let bytes = [l.param_bytes, l.activation_bytes, l.output_bytes].map(|b| b.to_string());
-        let fields = [
+        let mut fields = vec![
             l.name.as_str(),
             l.kind.as_str(),
             &forward,
@@ -54,8 +73,11 @@ fn write_rows(chain: &Chain, out: Vec<u8>) -> csv::Result<Vec<u8>> {
             &bytes[1],
             &bytes[2],
         ];
+        if with_weight {
+            fields.insert(WEIGHT_AT, &weight);
+        }
         if !needs_extra_quotes(&l.name) {
-            rows.write_record(fields)?;
+            rows.write_record(&fields)?;
             continue;
         }
         // The crate quotes per writer, not per field: a second writer quotes
@@ -78,7 +100,7 @@ fn write_rows(chain: &Chain, out: Vec<u8>) -> csv::Result<Vec<u8>> {
 /// The writer of the header and the rows.
 fn row_writer(out: Vec<u8>) -> Writer<Vec<u8>> {
     WriterBuilder::new()
-        // A row whose name another writer wrote has six fields here.
+        // A row whose name another writer wrote has one field fewer here.
         .flexible(true)
         .from_writer(out)
 }

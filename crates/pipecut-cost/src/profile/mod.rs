@@ -9,19 +9,25 @@
 //! tok_embeddings,input,0.05,0.1,8405385216,16384,33554432
 //! ```
 //!
-//! - The header row is required and names the seven columns (any order,
-//!   no others). `kind` and the byte columns may be empty (`block`, `0`).
+//! - The header row is required and names the seven columns of
+//!   [`CSV_COLUMNS`] (any order), optionally [`CSV_BACKWARD_WEIGHT_COLUMN`],
+//!   and no others. `kind` and the byte columns may be empty (`block`, `0`).
+//! - `backward_weight_ms` is the weight-gradient part of `backward_ms`
+//!   (`Layer::backward_weight`): at most `backward_ms`; an empty cell, or no
+//!   such column, leaves it unstated (pipecut then assumes one half).
+//!   [`chain_to_csv`] writes the column, after `backward_ms`, only when some
+//!   layer states it.
 //! - Lines that start with `#` (after optional spaces or tabs) are comments,
 //!   except `# name: <json string>` and `# unit: <json string>` before the
 //!   header, which set the chain's name (default: the file stem for
 //!   [`load_chain`], `profile` for [`chain_from_csv`]) and unit (default
 //!   `s`). A comment line is read whole: quotes and commas in it are not CSV
 //!   syntax.
-//! - Times: `forward_ms` and `backward_ms` are milliseconds whenever the
-//!   chain unit is a time (`s`, `ms`, `us`, `ns`); so a profile measured in
-//!   milliseconds becomes a chain in seconds, the unit of the hardware model.
-//!   For other units (`flop`, `units`, ...) the two columns hold the cost in
-//!   that unit unchanged.
+//! - Times: `forward_ms`, `backward_ms` and `backward_weight_ms` are
+//!   milliseconds whenever the chain unit is a time (`s`, `ms`, `us`, `ns`);
+//!   so a profile measured in milliseconds becomes a chain in seconds, the
+//!   unit of the hardware model. For other units (`flop`, `units`, ...) the
+//!   time columns hold the cost in that unit unchanged.
 //! - Exactness: the conversion between milliseconds and the chain unit moves
 //!   the decimal point of the written text (it never multiplies binary
 //!   floats), and [`chain_to_csv`] writes the shortest text that reads back to
@@ -49,7 +55,8 @@ use crate::error::CostError;
 pub use csv_read::chain_from_csv;
 pub use csv_write::chain_to_csv;
 
-/// The CSV columns, in the order [`chain_to_csv`] writes them.
+/// The CSV columns every profile has, in the order [`chain_to_csv`] writes
+/// them.
 pub const CSV_COLUMNS: [&str; 7] = [
     "name",
     "kind",
@@ -59,6 +66,10 @@ pub const CSV_COLUMNS: [&str; 7] = [
     "activation_bytes",
     "output_bytes",
 ];
+
+/// The optional column of each layer's weight-gradient part of the backward
+/// (milliseconds, like `backward_ms`).
+pub const CSV_BACKWARD_WEIGHT_COLUMN: &str = "backward_weight_ms";
 
 /// Loads a chain from a `.json` (Chain JSON) or `.csv` file.
 pub fn load_chain(path: &Path) -> Result<Chain, CostError> {

@@ -159,6 +159,23 @@ impl<'a> Sums<'a> {
         (f, b)
     }
 
+    /// The running sum of the layers' weight-gradient parts at each of the
+    /// ascending positions `at`, in one pass: the same sums, bit for bit, as
+    /// `pipecut_core::Prefix::backward_weight` (kept out of the checkpoints,
+    /// which the search reads far more often).
+    pub fn backward_weight_at(&self, at: impl IntoIterator<Item = usize>) -> Vec<f64> {
+        let (mut w, mut i) = (0.0, 0);
+        at.into_iter()
+            .map(|end| {
+                for l in &self.layers[i..end.max(i)] {
+                    w += l.backward_weight();
+                }
+                i = i.max(end);
+                w
+            })
+            .collect()
+    }
+
     /// Work of layer `i` alone, as a stage time sees it.
     pub fn single(&self, i: usize) -> f64 {
         self.work[i + 1] - self.work[i]
@@ -208,6 +225,8 @@ mod tests {
         assert_eq!(prefix.work, sums.work);
         assert_eq!(prefix.params, sums.params);
         assert_eq!(prefix.activations, sums.acts);
+        let weights = sums.backward_weight_at(0..=320);
+        assert_eq!(weights, prefix.backward_weight);
         for i in 0..=320 {
             let (f, b) = sums.forward_backward_at(i);
             assert_eq!(f.to_bits(), prefix.forward[i].to_bits());

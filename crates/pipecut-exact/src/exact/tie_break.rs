@@ -7,9 +7,13 @@ use pipecut_sim::{Scratch, Simulator, StageTimes};
 use super::prefix_sums::Sums;
 use super::stage_model::StageModel;
 
-/// `2 P M`: the operations one simulation of the problem runs.
+/// `K P M` (`K` operation kinds of the schedule): about the operations one
+/// simulation of the problem runs.
 pub(super) fn operations(problem: &Problem) -> usize {
-    2usize
+    problem
+        .schedule()
+        .op_kinds()
+        .len()
         .saturating_mul(problem.stages())
         .saturating_mul(problem.micro_batches())
 }
@@ -39,20 +43,24 @@ pub(super) fn simulate_both(
 fn stage_times(sums: &Sums<'_>, model: &StageModel, starts: &[usize]) -> StageTimes {
     let n = sums.len();
     let p = starts.len();
+    let ends = || (0..p).map(|k| starts.get(k + 1).copied().unwrap_or(n));
+    let weights = sums.backward_weight_at(ends());
     let mut forward = Vec::with_capacity(p);
     let mut backward = Vec::with_capacity(p);
-    let mut at_start = sums.forward_backward_at(0);
-    for k in 0..p {
-        let end = starts.get(k + 1).copied().unwrap_or(n);
-        let at_end = sums.forward_backward_at(end);
+    let mut backward_weight = Vec::with_capacity(p);
+    let mut at_start = (sums.forward_backward_at(0), 0.0);
+    for (k, (end, w_end)) in ends().zip(weights).enumerate() {
+        let at_end = (sums.forward_backward_at(end), w_end);
         let speed = model.speed[k];
-        forward.push(speed * (at_end.0 - at_start.0));
-        backward.push(speed * (at_end.1 - at_start.1));
+        forward.push(speed * (at_end.0 .0 - at_start.0 .0));
+        backward.push(speed * (at_end.0 .1 - at_start.0 .1));
+        backward_weight.push(speed * (at_end.1 - at_start.1));
         at_start = at_end;
     }
     StageTimes {
         forward,
         backward,
+        backward_weight,
         delay: vec![0.0; p],
     }
 }

@@ -54,6 +54,8 @@ pub(crate) struct StepTimeModel {
     delay: Vec<Option<usize>>,
     /// Start of every operation, by [`StepTimeModel::key`].
     start: Vec<Option<usize>>,
+    /// The kind of the operation each `start` entry belongs to.
+    producer: Vec<OpKind>,
     /// The makespan `C`.
     makespan: usize,
     /// Number of operations.
@@ -90,6 +92,7 @@ impl StepTimeModel {
             duration,
             delay,
             start: vec![None; p * OpKind::COUNT * m],
+            producer: vec![OpKind::Forward; p * OpKind::COUNT * m],
             makespan: 0,
             operations: orders.iter().map(Vec::len).sum(),
         };
@@ -97,6 +100,14 @@ impl StepTimeModel {
             let v = built.model.add_var(0.0, f64::INFINITY, false);
             let key = built.key(op.stage, op.kind, op.micro_batch);
             built.start[key] = Some(v);
+            // Also under every kind it stands in for (an input-gradient
+            // backward serves a wait for the full backward).
+            for &kind in &op.kind.provides()[1..] {
+                let alias = built.key(op.stage, kind, op.micro_batch);
+                built.start[alias] = Some(v);
+                built.producer[alias] = op.kind;
+            }
+            built.producer[key] = op.kind;
         }
         built.makespan = built.model.add_var(lower.min(upper), upper, false);
         built.add_precedence_rows(problem, &orders)?;
@@ -134,6 +145,13 @@ impl StepTimeModel {
         })
     }
 
+    /// The start and duration variables of the operation `dep` waits for.
+    fn dependency_vars(&self, dep: &Dependency) -> Result<[usize; 2], MilpError> {
+        let start = self.dependency_start(dep)?;
+        let kind = self.producer[self.key(dep.stage, dep.kind, dep.micro_batch)];
+        Ok([start, self.duration_var(dep.stage, kind)?])
+    }
+
     fn dependency_start(&self, dep: &Dependency) -> Result<usize, MilpError> {
         self.start_var(dep.stage, dep.kind, dep.micro_batch)
             .ok_or_else(|| MilpError::ScheduleRules {
@@ -165,10 +183,7 @@ impl StepTimeModel {
                     rows.push(after(v, &[pv, pd]));
                 }
                 for dep in op.inputs.as_slice() {
-                    let mut before = vec![
-                        self.dependency_start(dep)?,
-                        self.duration_var(dep.stage, dep.kind)?,
-                    ];
+                    let mut before = self.dependency_vars(dep)?.to_vec();
                     if let Some(b) = crossing(problem, dep.stage, op.stage) {
                         before.extend(self.delay[b]);
                     }
@@ -201,7 +216,12 @@ impl StepTimeModel {
         for k in 0..self.stages {
             for kind in OpKind::ALL {
                 if let Some(v) = self.duration[k * OpKind::COUNT + kind.index()] {
-                    x[v] = kind.duration(times.forward[k], times.backward[k]) / self.scale;
+                    let (f, b, w) = (
+                        times.forward[k],
+                        times.backward[k],
+                        times.backward_weight[k],
+                    );
+                    x[v] = kind.duration(f, b, w) / self.scale;
                 }
             }
             if let Some(v) = self.delay[k] {
@@ -291,7 +311,8 @@ fn add_durations(
         let speed = problem.speed(k);
         for &kind in problem.schedule().op_kinds() {
             let mut e = stair.stage_sum(k, |i| {
-                speed * kind.duration(layers[i].forward, layers[i].backward) / scale
+                let l = &layers[i];
+                speed * kind.duration(l.forward, l.backward, l.backward_weight()) / scale
             });
             let v = model.add_var(0.0, f64::INFINITY, false);
             e.add_term(v, -1.0);
