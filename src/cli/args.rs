@@ -79,6 +79,13 @@ impl ChainArgs {
     }
 }
 
+/// The command-line name of a schedule argument.
+fn arg_name(schedule: ScheduleArg) -> String {
+    schedule
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
 /// Pipeline schedule names on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScheduleArg {
@@ -92,6 +99,15 @@ pub enum ScheduleArg {
     /// PyTorch's interleaved 1F1B: Megatron's order where devices divide M, PyTorch's rounds otherwise (needs --virtual-stages).
     #[value(name = "interleaved-1f1b", alias = "interleaved1f1b")]
     Interleaved1f1b,
+    /// PyTorch's interleaved zero-bubble schedule: backwards split into input- and weight-gradient parts (needs --virtual-stages).
+    #[value(name = "interleaved-zero-bubble", alias = "interleavedzerobubble")]
+    InterleavedZeroBubble,
+    /// PyTorch's V-shaped zero-bubble schedule: device r holds stages r and 2D-1-r.
+    #[value(name = "zbv-zero-bubble", alias = "zbvzerobubble")]
+    ZbvZeroBubble,
+    /// PyTorch's DualPipeV: V placement, forward/backward pairs; at least as many micro-batches as stages.
+    #[value(name = "dualpipev")]
+    DualPipeV,
     /// PyTorch's breadth-first looped schedule (needs --virtual-stages).
     #[value(name = "looped-bfs", alias = "loopedbfs")]
     LoopedBfs,
@@ -103,10 +119,10 @@ pub struct ScheduleArgs {
     /// Micro-batches per step [default: 2 x stages].
     #[arg(long, short = 'm', value_name = "M")]
     pub micro_batches: Option<usize>,
-    /// Pipeline schedule (case-insensitive; PyTorch's names `1F1B`, `GPipe`, `Interleaved1F1B`, `LoopedBFS` work too).
+    /// Pipeline schedule (case-insensitive; PyTorch's names `1F1B`, `GPipe`, `Interleaved1F1B`, `LoopedBFS`, `InterleavedZeroBubble`, `ZBVZeroBubble`, `DualPipeV` work too).
     #[arg(long, value_enum, default_value = "1f1b", ignore_case = true)]
     pub schedule: ScheduleArg,
-    /// Chunks per device for the looped schedules (stages = devices x V).
+    /// Stages per device for the looped schedules (stages = devices x V); the V-shaped ones always run 2.
     #[arg(long, value_name = "V")]
     pub virtual_stages: Option<usize>,
     /// Device memory capacity in bytes (suffixes: KB, MB, GB, KiB, MiB, GiB, e.g. 80GiB).
@@ -127,19 +143,29 @@ impl ScheduleArgs {
     /// The schedule value, checking that --virtual-stages goes with a looped
     /// schedule.
     pub fn schedule(&self) -> Result<Schedule, CliError> {
-        use ScheduleArg::{Gpipe, Interleaved, Interleaved1f1b, LoopedBfs, OneFOneB};
+        use ScheduleArg::{
+            DualPipeV, Gpipe, Interleaved, Interleaved1f1b, InterleavedZeroBubble, LoopedBfs,
+            OneFOneB, ZbvZeroBubble,
+        };
         match (self.schedule, self.virtual_stages) {
             (Interleaved, Some(v)) => Ok(Schedule::Interleaved { virtual_stages: v }),
             (Interleaved1f1b, Some(v)) => Ok(Schedule::Interleaved1F1B { virtual_stages: v }),
+            (InterleavedZeroBubble, Some(v)) => {
+                Ok(Schedule::InterleavedZeroBubble { virtual_stages: v })
+            }
             (LoopedBfs, Some(v)) => Ok(Schedule::LoopedBfs { virtual_stages: v }),
-            (Interleaved | Interleaved1f1b | LoopedBfs, None) => Err(CliError::Input(format!(
+            (Interleaved | Interleaved1f1b | InterleavedZeroBubble | LoopedBfs, None) => Err(CliError::Input(format!(
                 "--schedule {} needs --virtual-stages V",
-                self.schedule
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_string())
+                arg_name(self.schedule)
             ))),
+            (ZbvZeroBubble | DualPipeV, Some(v)) if v != 2 => Err(CliError::Input(format!(
+                "--schedule {} runs exactly 2 stages per device (--virtual-stages {v} given)",
+                arg_name(self.schedule)
+            ))),
+            (ZbvZeroBubble, _) => Ok(Schedule::ZbvZeroBubble),
+            (DualPipeV, _) => Ok(Schedule::DualPipeV),
             (_, Some(v)) if v != 1 => Err(CliError::Input(format!(
-                "--virtual-stages {v} only applies to the looped schedules (interleaved, interleaved-1f1b, looped-bfs)"
+                "--virtual-stages {v} only applies to the looped schedules (interleaved, interleaved-1f1b, interleaved-zero-bubble, looped-bfs)"
             ))),
             (OneFOneB, _) => Ok(Schedule::OneFOneB),
             (Gpipe, _) => Ok(Schedule::GPipe),

@@ -107,6 +107,18 @@ pub enum Error {
         /// The schedule's name.
         schedule: &'static str,
     },
+    /// The schedule needs more micro-batches.
+    #[error("`micro_batches` = {micro_batches} is too few for {schedule}: it needs {rule} (at least {least})")]
+    TooFewMicroBatches {
+        /// Requested micro-batches.
+        micro_batches: usize,
+        /// The least the schedule runs.
+        least: usize,
+        /// The schedule's name.
+        schedule: &'static str,
+        /// The rule, in words.
+        rule: &'static str,
+    },
     /// A link parameter is invalid.
     #[error("link `{field}` = {value} is invalid: latency must be finite and >= 0, bandwidth finite and > 0")]
     InvalidLink {

@@ -32,29 +32,57 @@ impl DepthFirst {
     /// `v - 1 - (i / per_round) mod v`; each chunk takes its micro-batches in
     /// order.
     pub fn order(&self, warmup: usize) -> Vec<Op> {
+        self.build(warmup, None)
+    }
+
+    /// The zero-bubble variant: each backward is its input-gradient part,
+    /// and the weight-gradient parts follow in the same order, the first one
+    /// after `weight_delay` steady or cool-down steps (PyTorch's
+    /// `InterleavedZeroBubble`), the rest at the end.
+    pub fn zero_bubble_order(&self, warmup: usize, weight_delay: usize) -> Vec<Op> {
+        self.build(warmup, Some(weight_delay))
+    }
+
+    fn build(&self, warmup: usize, weight_delay: Option<usize>) -> Vec<Op> {
         let (v, per_round) = (self.chunks, self.per_round.max(1));
         let total = v * self.micro_batches;
         let warmup = warmup.min(total);
-        let mut next_forward = vec![0usize; v];
-        let mut next_backward = vec![0usize; v];
-        let take = |counters: &mut Vec<usize>, kind, chunk: usize| {
-            let mb = counters[chunk];
-            counters[chunk] += 1;
+        let mut next = [vec![0usize; v], vec![0usize; v], vec![0usize; v]];
+        let mut take = |slot: usize, kind, chunk: usize| {
+            let mb = next[slot][chunk];
+            next[slot][chunk] += 1;
             fwd_bwd_op(kind, mb, chunk)
         };
-        let forward_chunk = |i: usize| (i / per_round) % v;
-        let backward_chunk = |i: usize| v - 1 - (i / per_round) % v;
-        let mut order = Vec::with_capacity(2 * total);
-        for i in 0..total {
-            order.push(take(&mut next_forward, OpKind::Forward, forward_chunk(i)));
-            if i >= warmup {
-                let b = backward_chunk(i - warmup);
-                order.push(take(&mut next_backward, OpKind::Backward, b));
+        let backward = match weight_delay {
+            Some(_) => OpKind::BackwardInput,
+            None => OpKind::Backward,
+        };
+        let mut order = Vec::with_capacity(3 * total);
+        let mut backward_chunks = Vec::with_capacity(total);
+        let mut weights_done = 0;
+        for step in 0..total + warmup {
+            if step < total {
+                order.push(take(0, OpKind::Forward, (step / per_round) % v));
+            }
+            if step < warmup {
+                continue;
+            }
+            let chunk = v - 1 - ((step - warmup) / per_round) % v;
+            order.push(take(1, backward, chunk));
+            backward_chunks.push(chunk);
+            if weight_delay.is_some_and(|delay| step - warmup >= delay) {
+                order.push(take(
+                    2,
+                    OpKind::BackwardWeight,
+                    backward_chunks[weights_done],
+                ));
+                weights_done += 1;
             }
         }
-        for i in total - warmup..total {
-            let b = backward_chunk(i);
-            order.push(take(&mut next_backward, OpKind::Backward, b));
+        if weight_delay.is_some() {
+            for &chunk in &backward_chunks[weights_done..] {
+                order.push(take(2, OpKind::BackwardWeight, chunk));
+            }
         }
         order
     }

@@ -35,16 +35,16 @@ pub(super) fn torch_rounds(
     Ok(micro_batches / rounds)
 }
 
-impl Interleaved1F1B {
-    fn depth_first(&self, stages: usize, micro_batches: usize) -> DepthFirst {
-        let devices = stages / self.virtual_stages.max(1);
-        let rounds = (micro_batches / devices.max(1)).max(1);
-        DepthFirst {
-            chunks: self.virtual_stages,
-            devices,
-            micro_batches,
-            per_round: micro_batches / rounds,
-        }
+/// PyTorch's depth-first order for `v` chunks per device: rounds of
+/// `M / max(1, M div D)` micro-batches.
+pub(super) fn torch_depth_first(v: usize, stages: usize, micro_batches: usize) -> DepthFirst {
+    let devices = stages / v.max(1);
+    let rounds = (micro_batches / devices.max(1)).max(1);
+    DepthFirst {
+        chunks: v,
+        devices,
+        micro_batches,
+        per_round: micro_batches / rounds,
     }
 }
 
@@ -67,7 +67,7 @@ impl ScheduleRules for Interleaved1F1B {
     }
 
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
-        let order = self.depth_first(stages, micro_batches);
+        let order = torch_depth_first(self.virtual_stages, stages, micro_batches);
         order.order(order.warmup(device, 2))
     }
 }

@@ -15,17 +15,23 @@
 //! known before any timing is simulated.
 
 mod depth_first;
+mod dual_pipe_v;
 mod gpipe;
 mod interleaved;
 mod interleaved_1f1b;
+mod interleaved_zero_bubble;
 mod looped_bfs;
 mod one_f_one_b;
+mod zbv_zero_bubble;
 
+pub use dual_pipe_v::DualPipeV;
 pub use gpipe::GPipe;
 pub use interleaved::Interleaved;
 pub use interleaved_1f1b::Interleaved1F1B;
+pub use interleaved_zero_bubble::InterleavedZeroBubble;
 pub use looped_bfs::LoopedBfs;
 pub use one_f_one_b::OneFOneB;
+pub use zbv_zero_bubble::ZbvZeroBubble;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +64,24 @@ pub enum Schedule {
         /// Chunks (model parts) per device, `v >= 1`.
         virtual_stages: usize,
     },
+    /// PyTorch's interleaved zero-bubble schedule
+    /// (`ScheduleInterleavedZeroBubble`) with `virtual_stages` chunks per
+    /// device, loop placement, backwards split into input- and
+    /// weight-gradient operations.
+    #[serde(rename = "interleaved-zero-bubble")]
+    InterleavedZeroBubble {
+        /// Chunks (model parts) per device, `v >= 1`.
+        virtual_stages: usize,
+    },
+    /// PyTorch's V-shaped zero-bubble schedule (`ScheduleZBVZeroBubble`): two
+    /// stages per device, device `r` holding stages `r` and `2D - 1 - r`.
+    #[serde(rename = "zbv-zero-bubble")]
+    ZbvZeroBubble,
+    /// PyTorch's DualPipeV (`ScheduleDualPipeV`): V placement, forward /
+    /// full-backward pairs of a device's two stages, split backwards in the
+    /// cool-down; `M >= 2D`.
+    #[serde(rename = "dualpipev")]
+    DualPipeV,
     /// Breadth-first looped schedule (PyTorch's `ScheduleLoopedBFS`) with
     /// `virtual_stages` chunks per device, loop placement.
     #[serde(rename = "looped-bfs")]
@@ -89,8 +113,20 @@ macro_rules! with_rules {
                 let $r = &Interleaved1F1B { virtual_stages };
                 $body
             }
+            Schedule::InterleavedZeroBubble { virtual_stages } => {
+                let $r = &InterleavedZeroBubble { virtual_stages };
+                $body
+            }
             Schedule::LoopedBfs { virtual_stages } => {
                 let $r = &LoopedBfs { virtual_stages };
+                $body
+            }
+            Schedule::ZbvZeroBubble => {
+                let $r = &ZbvZeroBubble;
+                $body
+            }
+            Schedule::DualPipeV => {
+                let $r = &DualPipeV;
                 $body
             }
         }
@@ -108,9 +144,14 @@ impl std::fmt::Display for Schedule {
             Schedule::Interleaved1F1B { virtual_stages } => {
                 write!(f, "interleaved-1f1b(v={virtual_stages})")
             }
+            Schedule::InterleavedZeroBubble { virtual_stages } => {
+                write!(f, "interleaved-zero-bubble(v={virtual_stages})")
+            }
             Schedule::LoopedBfs { virtual_stages } => {
                 write!(f, "looped-bfs(v={virtual_stages})")
             }
+            Schedule::ZbvZeroBubble => write!(f, "zbv-zero-bubble"),
+            Schedule::DualPipeV => write!(f, "dualpipev"),
         }
     }
 }
@@ -289,6 +330,49 @@ impl Looped {
 
     fn stage_at(self, device: usize, chunk: usize, stages: usize) -> usize {
         chunk * self.devices(stages) + device
+    }
+}
+
+/// V placement, shared by the V-shaped schedules: two stages per device,
+/// device `r` runs stage `r` as chunk 0 and stage `2D - 1 - r` as chunk 1,
+/// so the first and last stages share device 0.
+#[derive(Debug, Clone, Copy)]
+struct VShape;
+
+impl VShape {
+    /// Checks that `P` is even; returns the device count `D = P / 2`.
+    fn check(self, stages: usize) -> Result<usize> {
+        if stages % 2 != 0 {
+            return Err(Error::VirtualStagesMismatch {
+                stages,
+                virtual_stages: 2,
+            });
+        }
+        Ok(stages / 2)
+    }
+
+    fn placement(self, stage: usize, stages: usize) -> Placement {
+        let devices = (stages / 2).max(1);
+        if stage < devices {
+            Placement {
+                device: stage,
+                chunk: 0,
+            }
+        } else {
+            Placement {
+                device: (2 * devices - 1).saturating_sub(stage),
+                chunk: 1,
+            }
+        }
+    }
+
+    fn stage_at(self, device: usize, chunk: usize, stages: usize) -> usize {
+        let devices = (stages / 2).max(1);
+        if chunk == 0 {
+            device
+        } else {
+            (2 * devices - 1).saturating_sub(device)
+        }
     }
 }
 
@@ -479,6 +563,22 @@ pub fn in_flight_peaks(
 }
 
 impl Schedule {
+    /// Every schedule, the looped ones with `stages_per_device` chunks per
+    /// device (registered here once, next to [`with_rules!`]).
+    pub fn all(stages_per_device: usize) -> Vec<Schedule> {
+        let v = stages_per_device;
+        vec![
+            Schedule::GPipe,
+            Schedule::OneFOneB,
+            Schedule::Interleaved { virtual_stages: v },
+            Schedule::Interleaved1F1B { virtual_stages: v },
+            Schedule::InterleavedZeroBubble { virtual_stages: v },
+            Schedule::LoopedBfs { virtual_stages: v },
+            Schedule::ZbvZeroBubble,
+            Schedule::DualPipeV,
+        ]
+    }
+
     /// The rules of this schedule, as a trait object.
     pub fn rules(&self) -> Box<dyn ScheduleRules> {
         with_rules!(*self, |r| Box::new(*r))

@@ -1,0 +1,52 @@
+//! PyTorch's interleaved zero-bubble schedule (`ScheduleInterleavedZeroBubble`).
+
+use super::interleaved_1f1b::{torch_depth_first, torch_rounds};
+use super::{Looped, Op, OpKind, Placement, ScheduleRules};
+use crate::error::Result;
+
+/// PyTorch's `ScheduleInterleavedZeroBubble` rules (ZB-H1 style) with
+/// `virtual_stages` chunks per device and loop placement. The order is
+/// PyTorch's interleaved 1F1B with a warm-up of `(v - 1) M / rounds + (D - 1
+/// - d)` forwards on device `d`, every backward split into its
+/// input-gradient part (which the stage before waits for) and its
+/// weight-gradient part; device `d` runs its first weight-gradient part after
+/// `d` steady steps and then one per step, in backward order, so the weight
+/// work fills the bubbles. `M` must be a multiple of `rounds = max(1, M div
+/// D)`.
+#[derive(Debug, Clone, Copy)]
+pub struct InterleavedZeroBubble {
+    /// Chunks per device, `v >= 1`.
+    pub virtual_stages: usize,
+}
+
+impl ScheduleRules for InterleavedZeroBubble {
+    fn stages_per_device(&self) -> usize {
+        self.virtual_stages
+    }
+
+    fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
+        let devices = Looped(self.virtual_stages).check(stages)?;
+        torch_rounds(devices, micro_batches, "InterleavedZeroBubble").map(|_| ())
+    }
+
+    fn placement(&self, stage: usize, stages: usize) -> Placement {
+        Looped(self.virtual_stages).placement(stage, stages)
+    }
+
+    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
+        Looped(self.virtual_stages).stage_at(device, chunk, stages)
+    }
+
+    fn op_kinds(&self) -> &'static [OpKind] {
+        &[
+            OpKind::Forward,
+            OpKind::BackwardInput,
+            OpKind::BackwardWeight,
+        ]
+    }
+
+    fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
+        let order = torch_depth_first(self.virtual_stages, stages, micro_batches);
+        order.zero_bubble_order(order.warmup(device, 1), device)
+    }
+}
