@@ -6,13 +6,14 @@ use crate::error::Result;
 
 /// PyTorch's `ScheduleInterleavedZeroBubble` rules (ZB-H1 style) with
 /// `virtual_stages` chunks per device and loop placement. The order is
-/// PyTorch's interleaved 1F1B with a warm-up of `(v - 1) M / rounds + (D - 1
-/// - d)` forwards on device `d`, every backward split into its
+/// PyTorch's interleaved 1F1B with a warm-up of
+/// `(v - 1) M / rounds + (D - 1 - d)` forwards on device `d`, every backward
+/// split into its
 /// input-gradient part (which the stage before waits for) and its
 /// weight-gradient part; device `d` runs its first weight-gradient part after
 /// `d` steady steps and then one per step, in backward order, so the weight
-/// work fills the bubbles. `M` must be a multiple of `rounds = max(1, M div
-/// D)`.
+/// work fills the bubbles. `M` must be a multiple of
+/// `rounds = max(1, M div D)`.
 #[derive(Debug, Clone, Copy)]
 pub struct InterleavedZeroBubble {
     /// Chunks per device, `v >= 1`.
