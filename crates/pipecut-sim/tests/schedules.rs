@@ -73,3 +73,91 @@ fn zero_weight_gradient_is_the_unsplit_order() {
         assert_eq!(got, want, "v={v} D={devices} M={m}");
     }
 }
+
+/// Per-device forward, input-gradient and weight-gradient work per
+/// micro-batch (split evenly over the device's stages) to try.
+const WORK: [(f64, f64, f64); 8] = [
+    (1.0, 1.0, 1.0),
+    (1.0, 1.0, 0.5),
+    (1.0, 1.5, 0.5),
+    (1.5, 1.0, 0.5),
+    (1.0, 1.0, 2.0),
+    (1.0, 0.5, 1.0),
+    (2.0, 1.0, 1.0),
+    (1.0, 2.0, 1.0),
+];
+
+/// Step time minus the busy time `M (F + I + W)` of every device, on uniform
+/// stages without links.
+fn bubble(schedule: Schedule, devices: usize, m: usize, (f, i, w): (f64, f64, f64)) -> f64 {
+    let v = schedule.virtual_stages();
+    let p = devices * v;
+    let share = 1.0 / v as f64;
+    let mut t = StageTimes::new(vec![f * share; p], vec![(i + w) * share; p], vec![0.0; p]);
+    t.backward_weight = vec![w * share; p];
+    let r = Simulator::for_schedule(schedule, p, m)
+        .run_times(&t, false)
+        .unwrap();
+    r.step_time - m as f64 * (f + i + w)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+/// 1F1B on uniform stages idles `(D - 1)(F + B)` per device, `B = I + W`.
+#[test]
+fn one_f_one_b_bubble_is_d_minus_one_forward_backward() {
+    for d in 2..=5 {
+        for work @ (f, i, w) in WORK {
+            let got = bubble(Schedule::OneFOneB, d, 4 * d, work);
+            assert!(close(got, (d - 1) as f64 * (f + i + w)), "D={d} {work:?}: {got}");
+        }
+    }
+}
+
+/// PyTorch's InterleavedZeroBubble with one stage per device is ZB-H1: on
+/// uniform stages it idles `(D - 1) max(F + I - W, F)` per device. That is the
+/// zero-bubble paper's `(p - 1)(F + B - W)` (its `B` is our `I`) as long as
+/// `W <= I`; with more weight-gradient work than that, the delayed
+/// weight-gradient parts cannot fill more than the forwards leave open.
+#[test]
+fn zb_h1_bubble_matches_the_paper_while_w_is_at_most_i() {
+    let zb = Schedule::InterleavedZeroBubble { virtual_stages: 1 };
+    for d in 2..=5 {
+        for m in [d, 2 * d, 4 * d] {
+            for work @ (f, i, w) in WORK {
+                let got = bubble(zb, d, m, work);
+                let want = (d - 1) as f64 * (f + i - w).max(f);
+                assert!(close(got, want), "D={d} M={m} {work:?}: {got} vs {want}");
+                if w <= i {
+                    assert!(close(got, (d - 1) as f64 * (f + i - w)));
+                }
+            }
+        }
+    }
+}
+
+/// The V schedules idle only while filling and draining: on uniform stages
+/// their bubble does not grow with `M` (no steady-state bubble), for any
+/// split of the work. It is not zero, though: with `F = I = W` per stage,
+/// ZBV still idles `(D - 1) F` per device (`F` per stage), so PyTorch's
+/// "zero bubble when F = I = W" holds for the steady state only.
+#[test]
+fn v_schedules_have_no_steady_state_bubble() {
+    for schedule in [Schedule::ZbvZeroBubble, Schedule::DualPipeV] {
+        for d in 2..=5 {
+            for work in WORK {
+                let base = bubble(schedule, d, 2 * d, work);
+                for m in [3 * d, 4 * d, 8 * d] {
+                    let got = bubble(schedule, d, m, work);
+                    assert!(close(got, base), "{schedule} D={d} M={m} {work:?}");
+                }
+            }
+        }
+    }
+    for d in 2..=5 {
+        let got = bubble(Schedule::ZbvZeroBubble, d, 4 * d, (1.0, 1.0, 1.0));
+        assert!(close(got, (d - 1) as f64 * 0.5), "D={d}: {got}");
+    }
+}
