@@ -471,3 +471,77 @@ fn bench_reports_ratio_to_prefix_pass() {
     assert!(rows[0]["ratio_to_prefix_pass"].as_f64().unwrap() > 0.0);
     assert_eq!(rows[0]["status"], "optimal");
 }
+
+#[test]
+fn every_schedule_by_its_pytorch_name() {
+    for (name, extra, shown) in [
+        ("GPipe", None, "gpipe"),
+        ("1F1B", None, "1f1b"),
+        ("Interleaved1F1B", Some("2"), "interleaved-1f1b(v=2)"),
+        ("LoopedBFS", Some("2"), "looped-bfs(v=2)"),
+        (
+            "InterleavedZeroBubble",
+            Some("2"),
+            "interleaved-zero-bubble(v=2)",
+        ),
+        ("ZBVZeroBubble", None, "zbv-zero-bubble"),
+        ("DualPipeV", None, "dualpipev"),
+    ] {
+        let mut args = vec![
+            "plan",
+            "--chain",
+            CHAIN12,
+            "--stages",
+            "4",
+            "--schedule",
+            name,
+        ];
+        args.extend(["--micro-batches", "8"]);
+        if let Some(v) = extra {
+            args.extend(["--virtual-stages", v]);
+        }
+        let text = ok(&args);
+        assert!(text.contains(shown), "{name}: {text}");
+        args.extend(["--format", "json"]);
+        let plan: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+        // The example chain states no backward split: zero-bubble plans say
+        // what they assumed.
+        let notes = plan["notes"].to_string();
+        let split = matches!(
+            name,
+            "InterleavedZeroBubble" | "ZBVZeroBubble" | "DualPipeV"
+        );
+        assert_eq!(
+            notes.contains("backward_weight not given"),
+            split,
+            "{name}: {notes}"
+        );
+    }
+    let err = fails(&[
+        "plan",
+        "--chain",
+        CHAIN12,
+        "--stages",
+        "4",
+        "--schedule",
+        "DualPipeV",
+        "--micro-batches",
+        "2",
+    ]);
+    assert!(
+        err.contains("DualPipeV") && err.contains("at least 4"),
+        "{err}"
+    );
+    let err = fails(&[
+        "plan",
+        "--chain",
+        CHAIN12,
+        "--stages",
+        "4",
+        "--schedule",
+        "zbvzerobubble",
+        "--virtual-stages",
+        "4",
+    ]);
+    assert!(err.contains("exactly 2 stages per device"), "{err}");
+}

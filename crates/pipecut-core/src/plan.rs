@@ -57,6 +57,8 @@ impl Plan {
         simulation: Simulation,
         solve_seconds: f64,
     ) -> Plan {
+        let mut notes = solution.notes;
+        notes.extend(assumed_split_note(problem));
         Plan {
             algorithm: algorithm.into(),
             partition: solution.partition,
@@ -70,7 +72,7 @@ impl Plan {
             micro_batches: problem.micro_batches(),
             unit: problem.chain().unit().to_string(),
             memory_capacity: problem.memory_capacity(),
-            notes: solution.notes,
+            notes,
             layer_names: problem
                 .chain()
                 .layers()
@@ -162,6 +164,22 @@ impl Plan {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan always serializes")
     }
+}
+
+/// The note a plan carries when its schedule splits backwards and some
+/// layers leave the split to the default.
+fn assumed_split_note(problem: &Problem) -> Option<String> {
+    let layers = problem.chain().layers();
+    let assumed = layers
+        .iter()
+        .filter(|l| l.backward_weight.is_none())
+        .count();
+    (problem.schedule().splits_backward() && assumed > 0).then(|| {
+        format!(
+            "backward_weight not given for {assumed} of {} layers: half of each of their backwards taken as its weight-gradient part (PyTorch's convention)",
+            layers.len()
+        )
+    })
 }
 
 /// One stage of a plan, as Plan JSON lists it: its index, its device, its

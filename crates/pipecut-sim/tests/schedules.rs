@@ -111,7 +111,10 @@ fn one_f_one_b_bubble_is_d_minus_one_forward_backward() {
     for d in 2..=5 {
         for work @ (f, i, w) in WORK {
             let got = bubble(Schedule::OneFOneB, d, 4 * d, work);
-            assert!(close(got, (d - 1) as f64 * (f + i + w)), "D={d} {work:?}: {got}");
+            assert!(
+                close(got, (d - 1) as f64 * (f + i + w)),
+                "D={d} {work:?}: {got}"
+            );
         }
     }
 }

@@ -631,6 +631,14 @@ impl Schedule {
         with_rules!(*self, |r| r.op_kinds())
     }
 
+    /// Whether the schedule runs backwards as input- and weight-gradient
+    /// parts (so a layer's `backward_weight` matters).
+    pub fn splits_backward(&self) -> bool {
+        self.op_kinds()
+            .iter()
+            .any(|k| matches!(k, OpKind::BackwardInput | OpKind::BackwardWeight))
+    }
+
     /// What `op` on global stage `stage` waits for.
     #[inline]
     pub fn inputs(&self, stage: usize, stages: usize, op: Op) -> Inputs {
