@@ -545,3 +545,59 @@ fn every_schedule_by_its_pytorch_name() {
     ]);
     assert!(err.contains("exactly 2 stages per device"), "{err}");
 }
+
+#[test]
+fn compare_ranks_every_schedule_on_the_same_devices() {
+    let out = ok(&[
+        "compare",
+        "--chain",
+        CHAIN12,
+        "--stages",
+        "4",
+        "--schedules",
+        "all",
+        "--algorithms",
+        "uniform,autopipe",
+    ]);
+    assert!(out.contains("4 devices, M = 8"), "{out}");
+    for schedule in [
+        "| gpipe |",
+        "| 1f1b |",
+        "| interleaved(v=2) |",
+        "| interleaved-1f1b(v=2) |",
+        "| interleaved-zero-bubble(v=2) |",
+        "| looped-bfs(v=2) |",
+        "| zbv-zero-bubble |",
+        "| dualpipev |",
+    ] {
+        assert_eq!(out.matches(schedule).count(), 2, "{schedule}: {out}");
+    }
+    // Ranked by step time: the first row is the best.
+    let first = out.lines().find(|l| l.starts_with("| 1 |")).unwrap();
+    assert!(first.contains("| 0.00% |"), "{first}");
+    // A schedule the devices cannot run is listed, not fatal.
+    let out = ok(&[
+        "compare",
+        "--chain",
+        CHAIN12,
+        "--stages",
+        "3",
+        "--micro-batches",
+        "4",
+        "--schedules",
+        "1F1B,DualPipeV",
+        "--algorithms",
+        "uniform",
+    ]);
+    assert!(out.contains("Not planned for dualpipev"), "{out}");
+    let err = fails(&[
+        "compare",
+        "--chain",
+        CHAIN12,
+        "--stages",
+        "4",
+        "--schedules",
+        "zigzag",
+    ]);
+    assert!(err.contains("unknown schedule `zigzag`"), "{err}");
+}

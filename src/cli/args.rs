@@ -79,6 +79,19 @@ impl ChainArgs {
     }
 }
 
+impl ScheduleArg {
+    /// Whether the schedule takes a stages-per-device count.
+    pub fn is_looped(self) -> bool {
+        matches!(
+            self,
+            ScheduleArg::Interleaved
+                | ScheduleArg::Interleaved1f1b
+                | ScheduleArg::InterleavedZeroBubble
+                | ScheduleArg::LoopedBfs
+        )
+    }
+}
+
 /// The command-line name of a schedule argument.
 fn arg_name(schedule: ScheduleArg) -> String {
     schedule

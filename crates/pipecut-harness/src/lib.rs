@@ -74,7 +74,7 @@ pub mod stats;
 pub mod suite;
 
 pub use error::{HarnessError, Result};
-pub use report::{problem_markdown, Format};
+pub use report::{problem_markdown, schedules_markdown, Format};
 pub use results::{AlgorithmResult, AlgorithmSummary, ProblemResult, Report, RunState, Stats, EPS};
 pub use runner::{RunOptions, Runner, SizeCap, DEFAULT_REFERENCE, FALLBACK_REFERENCE};
 pub use stats::summarize;

@@ -1,5 +1,7 @@
 //! The Markdown reports: one problem's ranking ([`problem_markdown`], what
-//! `pipecut compare` shows) and a suite's summary and gain table.
+//! `pipecut compare` shows), the schedule-by-algorithm ranking of one model
+//! on one set of devices ([`schedules_markdown`], `pipecut compare
+//! --schedules`) and a suite's summary and gain table.
 
 use std::fmt::Write as _;
 
@@ -17,6 +19,62 @@ pub fn problem_markdown(p: &ProblemResult) -> String {
     out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|\n");
     for (i, r) in p.ranked().into_iter().enumerate() {
         out.push_str(&ranking_row(i + 1, r));
+    }
+    out
+}
+
+/// Markdown table ranking every (schedule, algorithm) pair by simulated step
+/// time: the same model and devices planned under each schedule (one
+/// [`ProblemResult`] per schedule), plans that fit memory first. Failed and
+/// skipped runs are left out; `skipped` lists the schedules the problem did
+/// not admit, with why.
+pub fn schedules_markdown(results: &[ProblemResult], skipped: &[(String, String)]) -> String {
+    let mut out = String::new();
+    if let Some(p) = results.first() {
+        let _ = writeln!(
+            out,
+            "Model `{}`: N = {}, {} devices, M = {}; times in {}.\n",
+            p.model, p.layers, p.devices, p.micro_batches, p.unit
+        );
+    }
+    out.push_str("| rank | schedule | algorithm | step time | vs best | peak memory (bytes) | fits | status | starts |\n");
+    out.push_str("|---:|---|---|---:|---:|---:|---|---|---|\n");
+    let mut rows: Vec<(&ProblemResult, &AlgorithmResult)> = results
+        .iter()
+        .flat_map(|p| p.results.iter().map(move |r| (p, r)))
+        .filter(|(_, r)| r.state == RunState::Solved && r.step_time.is_some())
+        .collect();
+    let fits = |r: &AlgorithmResult| r.fits_memory != Some(true);
+    rows.sort_by(|(_, a), (_, b)| {
+        fits(a).cmp(&fits(b)).then(
+            a.step_time
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.step_time.unwrap_or(f64::INFINITY)),
+        )
+    });
+    let best = rows.first().and_then(|(_, r)| r.step_time);
+    for (i, (p, r)) in rows.iter().enumerate() {
+        let t = r.step_time.unwrap_or(f64::INFINITY);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:?} |",
+            i + 1,
+            p.schedule,
+            r.algorithm,
+            number(t),
+            best.map_or("-".into(), |b| pct(t / b - 1.0)),
+            opt(r.peak_memory_bytes),
+            if r.fits_memory == Some(true) {
+                "yes"
+            } else {
+                "no"
+            },
+            opt(r.status),
+            r.starts
+        );
+    }
+    for (schedule, why) in skipped {
+        let _ = writeln!(out, "\nNot planned for {schedule}: {}.", md_cell(why));
     }
     out
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{HarnessError, Result};
 use crate::results::Report;
 
-pub use markdown::problem_markdown;
+pub use markdown::{problem_markdown, schedules_markdown};
 
 /// An output format of [`Report::write`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
