@@ -1,10 +1,11 @@
 //! Both AutoPipes at N = 100, P = 8 and N = 1,000, P = 16 (targets: under
 //! 1 ms and under 50 ms), on the plain problem and with a link and unequal
-//! speeds (the general DP path).
+//! speeds (the general DP path); `autopipe` at N = 1,000 on 16 devices x 2
+//! stages under the zero-bubble and V-shaped schedules (under 50 ms).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use pipecut_core::synthetic::{generate, Family};
-use pipecut_core::{Chain, Layer, ProblemSpec};
+use pipecut_core::{Chain, Layer, ProblemSpec, Schedule};
 use pipecut_heuristics::{autopipe_reference_search, autopipe_search, DEFAULT_MAX_EVALUATIONS};
 
 /// A transformer-like synthetic chain with integer-valued costs (hundredths
@@ -54,6 +55,27 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("simulated-link-speeds", format!("N{n}-P{p}")),
             &general,
+            |bench, problem| {
+                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
+            },
+        );
+    }
+    // Several stages per device: N = 1,000 on 16 devices x 2 stages under
+    // the looped and V-shaped schedules (target: under 50 ms).
+    let chain = integer_chain(1000, 7);
+    for schedule in [
+        Schedule::InterleavedZeroBubble { virtual_stages: 2 },
+        Schedule::ZbvZeroBubble,
+        Schedule::DualPipeV,
+    ] {
+        let problem = ProblemSpec::new(chain.clone(), 32)
+            .with_micro_batches(64)
+            .with_schedule(schedule)
+            .check()
+            .expect("valid problem");
+        group.bench_with_input(
+            BenchmarkId::new("simulated-16x2", schedule.to_string()),
+            &problem,
             |bench, problem| {
                 bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
             },

@@ -54,6 +54,30 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // Every multi-stage schedule with D = 32 devices, 2 stages per device,
+    // M = 512 (target: under 2 ms per simulation).
+    let mut group = c.benchmark_group("simulate_d32_v2_m512");
+    let p2 = 64;
+    let t2 = {
+        let forward: Vec<f64> = (0..p2).map(|k| 1.0 + ((k * 37) % 11) as f64 * 0.05).collect();
+        let backward = forward.iter().map(|f| 2.0 * f).collect();
+        StageTimes::new(forward, backward, vec![0.02; p2])
+    };
+    for schedule in Schedule::all(2)
+        .into_iter()
+        .filter(|s| s.virtual_stages() == 2)
+    {
+        let sim = Simulator::for_schedule(schedule, p2, M);
+        let mut scratch = Scratch::default();
+        group.bench_function(BenchmarkId::new("step_time", schedule.to_string()), |b| {
+            b.iter(|| sim.run_times_with(&mut scratch, black_box(&t2)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("run", schedule.to_string()), |b| {
+            b.iter(|| sim.run_times(black_box(&t2), false).unwrap().step_time)
+        });
+    }
+    group.finish();
+
     // The search hot path: a partition of a 256-layer chain, from prefix sums.
     let chain = generate(Family::Transformer, 256, 1);
     let problem = ProblemSpec::new(chain, P)
