@@ -210,6 +210,9 @@ struct PlanRecord {
     step_time: f64,
     bubble_fraction: f64,
     critical_stage: usize,
+    /// Memory of each device (the sum over its stages).
+    #[serde(default)]
+    device_memory_bytes: Vec<u64>,
     peak_memory_bytes: u64,
     memory_capacity: Option<u64>,
     fits_memory: bool,
@@ -234,6 +237,7 @@ impl From<Plan> for PlanRecord {
             step_time: plan.simulation.step_time,
             bubble_fraction: plan.simulation.bubble_fraction,
             critical_stage: plan.simulation.critical_stage,
+            device_memory_bytes: plan.evaluation.device_memory_bytes.clone(),
             peak_memory_bytes: plan.evaluation.peak_memory_bytes,
             fits_memory: plan.evaluation.fits_memory,
             memory_capacity: plan.memory_capacity,

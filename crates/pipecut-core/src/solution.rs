@@ -33,6 +33,9 @@ impl std::fmt::Display for Status {
 pub enum Objective {
     /// `max_k t_k`.
     Bottleneck,
+    /// The busiest device's load `max_d sum_{k on d} t_k` (the bottleneck of
+    /// schedules that run several stages per device).
+    DeviceLoad,
     /// `sum_k t_k + (M - 1) max_k t_k`.
     Surrogate,
     /// The simulated step time.
