@@ -156,7 +156,7 @@ pub struct Suite {
 }
 
 /// Names accepted by [`Suite::by_name`].
-pub const SUITES: [&str; 4] = ["presets", "random", "seed", "chains"];
+pub const SUITES: [&str; 5] = ["presets", "random", "seed", "schedules", "chains"];
 
 /// Options of the `random` suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +256,23 @@ impl Suite {
         Ok(Suite::from_chains("presets", chains, grid))
     }
 
+    /// The `schedules` suite: every preset on 4 and 8 devices with `M` in
+    /// {2D, 4D} under every schedule ([`Schedule::all`], looped ones with 2
+    /// stages per device), so each schedule's plans can be compared on the
+    /// same devices.
+    pub fn schedules() -> Result<Suite> {
+        let grid = Grid {
+            devices: vec![4, 8],
+            micro_batches: MicroBatches::PerDevice(vec![2, 4]),
+            schedules: Schedule::all(2),
+            memory_capacity: None,
+            link: None,
+        };
+        let mut suite = Suite::presets(&grid)?;
+        suite.name = "schedules".into();
+        Ok(suite)
+    }
+
     /// The `seed` suite: torchtitan debug-model variants on
     /// `P = 4`, `M = 32` (batch 32 of micro-batch 1), 1F1B, sequence 2048,
     /// selective activation checkpointing of every 2nd block, H100 roofline:
@@ -325,6 +342,7 @@ impl Suite {
             "presets" => Suite::presets(grid),
             "random" => Ok(Suite::random(&RandomOptions::default())),
             "seed" => Suite::seed(),
+            "schedules" => Suite::schedules(),
             "chains" => match chains {
                 Some(dir) => Suite::from_folder(dir, grid),
                 None => Err(HarnessError::InvalidOption {
