@@ -4,7 +4,7 @@
 
 use pipecut::core::synthetic::{generate, Family};
 use pipecut::core::{evaluate, Partition, Problem, ProblemSpec, Schedule, Status};
-use pipecut::registry;
+use pipecut::registry::{self, Kind};
 use pipecut::sim::{PlanExt, Simulator};
 use pipecut::SolverConfig;
 
@@ -38,13 +38,24 @@ fn problems() -> Vec<Problem> {
 fn every_algorithm_plans_every_schedule() {
     let settings = SolverConfig::default().check().unwrap();
     let algorithms = registry::build_all(&settings);
-    for problem in problems() {
+    let mut refused = 0;
+    let problems = problems();
+    for problem in &problems {
+        let problem = problem.clone();
         let sim = Simulator::new(&problem);
         for algorithm in &algorithms {
             let what = format!("{} on {}", algorithm.name(), problem.schedule());
-            let plan = algorithm
-                .plan(&problem)
-                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let plan = match algorithm.plan(&problem) {
+                Ok(plan) => plan,
+                // A framework's own rule may refuse a shape (Megatron's needs
+                // the blocks to divide evenly): a typed error, only there.
+                Err(e) => {
+                    let kind = registry::find(algorithm.name()).unwrap().kind;
+                    assert_eq!(kind, Kind::Baseline, "{what}: {e}");
+                    refused += 1;
+                    continue;
+                }
+            };
             let part = Partition::for_problem(plan.starts().to_vec(), &problem)
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let simulated = sim.run(&problem, &part, false).unwrap().step_time;
@@ -63,4 +74,5 @@ fn every_algorithm_plans_every_schedule() {
             }
         }
     }
+    assert!(refused < problems.len(), "{refused} refusals");
 }
