@@ -59,7 +59,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate_d32_v2_m512");
     let p2 = 64;
     let t2 = {
-        let forward: Vec<f64> = (0..p2).map(|k| 1.0 + ((k * 37) % 11) as f64 * 0.05).collect();
+        let forward: Vec<f64> = (0..p2)
+            .map(|k| 1.0 + ((k * 37) % 11) as f64 * 0.05)
+            .collect();
         let backward = forward.iter().map(|f| 2.0 * f).collect();
         StageTimes::new(forward, backward, vec![0.02; p2])
     };

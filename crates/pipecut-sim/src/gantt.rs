@@ -54,7 +54,7 @@ impl GanttOptions {
 
 const MIN_WIDTH: u32 = 320;
 const MAX_WIDTH: u32 = 100_000;
-const LEFT: f64 = 84.0;
+const LEFT: f64 = 118.0;
 const RIGHT: f64 = 24.0;
 const TOP: f64 = 84.0;
 const ROW: f64 = 26.0;
@@ -102,6 +102,8 @@ pub fn gantt_svg(result: &Simulation, opts: &GanttOptions) -> Result<String, Sim
 /// Sizes read off the timeline, and the pixel geometry they give.
 struct Layout {
     devices: usize,
+    /// The stages each device runs, in chunk order.
+    stages_of: Vec<Vec<usize>>,
     chunks: usize,
     micro_batches: usize,
     /// Time the plot spans (at least the step time, never zero).
@@ -131,8 +133,17 @@ impl Layout {
             last_end
         };
         let plot_bottom = TOP + devices as f64 * ROW;
+        let mut stages_of = vec![Vec::new(); devices];
+        for op in timeline {
+            let held = &mut stages_of[op.device];
+            if held.len() <= op.chunk {
+                held.resize(op.chunk + 1, usize::MAX);
+            }
+            held[op.chunk] = op.stage;
+        }
         Layout {
             devices,
+            stages_of,
             chunks: timeline.iter().map(|op| op.chunk + 1).max().unwrap_or(1),
             micro_batches: timeline
                 .iter()
@@ -185,10 +196,20 @@ fn rows(doc: &mut Document, layout: &Layout) {
         let y = TOP + d as f64 * ROW;
         doc.push(rect(LEFT, y + (ROW - BAR) / 2.0, layout.plot_w, BAR).attr("fill", IDLE));
         doc.push(
-            text(LEFT - 8.0, y + ROW / 2.0 + 4.0, &format!("device {d}"))
+            text(LEFT - 8.0, y + ROW / 2.0 + 4.0, &row_label(d, &layout.stages_of[d]))
                 .attr("font-size", 12)
                 .attr("text-anchor", "end"),
         );
+    }
+}
+
+/// `device d`, with the stages it runs when it runs several (their count
+/// beyond two, to fit the margin).
+fn row_label(device: usize, stages: &[usize]) -> String {
+    match stages {
+        [a, b] => format!("device {device} ({a}, {b})"),
+        [_, _, _, ..] => format!("device {device} ({} stages)", stages.len()),
+        _ => format!("device {device}"),
     }
 }
 
@@ -306,7 +327,7 @@ fn legend(doc: &mut Document, chunks: usize, kinds: &[OpKind]) {
     }
     item(doc, &[IDLE.to_string()], "idle");
     if chunks > 1 {
-        let note = format!("shades: chunk 0 (dark) to chunk {} (light)", chunks - 1);
+        let note = format!("dark to light: chunk 0 to {}", chunks - 1);
         item(doc, &[], &note);
     }
     doc.push(

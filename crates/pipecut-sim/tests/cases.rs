@@ -504,8 +504,8 @@ fn gantt_chart_is_readable_svg() {
         "forward (F)",
         "backward (B)",
         "idle",
-        "device 0",
-        "device 1",
+        "device 0 (0, 2)",
+        "device 1 (1, 3)",
     ] {
         assert!(svg.contains(&format!(">{text}<")), "missing {text}");
     }
