@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use super::{fwd_bwd_op, Op, OpKind, Placement, ScheduleRules, VShape};
+use super::{fwd_bwd_op, Op, OpKind, ScheduleRules, StageLayout};
 use crate::error::{Error, Result};
 
 /// PyTorch's `ScheduleDualPipeV` rules (DeepSeek's DualPipe folded onto a V):
@@ -62,12 +62,12 @@ impl Builder {
 }
 
 impl ScheduleRules for DualPipeV {
-    fn stages_per_device(&self) -> usize {
-        2
+    fn layout(&self) -> StageLayout {
+        StageLayout::V
     }
 
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        VShape.check(stages)?;
+        self.layout().check(stages)?;
         if micro_batches < stages {
             return Err(Error::TooFewMicroBatches {
                 micro_batches,
@@ -77,14 +77,6 @@ impl ScheduleRules for DualPipeV {
             });
         }
         Ok(())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        VShape.placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        VShape.stage_at(device, chunk, stages)
     }
 
     fn op_kinds(&self) -> &'static [OpKind] {

@@ -2,7 +2,7 @@
 //! `ScheduleInterleaved1F1B`.
 
 use super::depth_first::DepthFirst;
-use super::{Looped, Op, Placement, ScheduleRules};
+use super::{Op, ScheduleRules, StageLayout};
 use crate::error::{Error, Result};
 
 /// Interleaved 1F1B's rules with `virtual_stages` chunks per device and loop
@@ -18,12 +18,12 @@ pub struct Interleaved {
 }
 
 impl ScheduleRules for Interleaved {
-    fn stages_per_device(&self) -> usize {
-        self.virtual_stages
+    fn layout(&self) -> StageLayout {
+        StageLayout::Looped(self.virtual_stages)
     }
 
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        let devices = Looped(self.virtual_stages).check(stages)?;
+        let devices = self.layout().check(stages)?;
         if micro_batches % devices != 0 {
             return Err(Error::MicroBatchesNotMultiple {
                 micro_batches,
@@ -31,14 +31,6 @@ impl ScheduleRules for Interleaved {
             });
         }
         Ok(())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        Looped(self.virtual_stages).placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        Looped(self.virtual_stages).stage_at(device, chunk, stages)
     }
 
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {

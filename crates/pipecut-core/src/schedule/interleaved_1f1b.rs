@@ -1,7 +1,7 @@
 //! PyTorch's interleaved 1F1B (`ScheduleInterleaved1F1B`).
 
 use super::depth_first::DepthFirst;
-use super::{Looped, Op, Placement, ScheduleRules};
+use super::{Op, ScheduleRules, StageLayout};
 use crate::error::{Error, Result};
 
 /// PyTorch's `ScheduleInterleaved1F1B` rules with `virtual_stages` chunks per
@@ -49,21 +49,13 @@ pub(super) fn torch_depth_first(v: usize, stages: usize, micro_batches: usize) -
 }
 
 impl ScheduleRules for Interleaved1F1B {
-    fn stages_per_device(&self) -> usize {
-        self.virtual_stages
+    fn layout(&self) -> StageLayout {
+        StageLayout::Looped(self.virtual_stages)
     }
 
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        let devices = Looped(self.virtual_stages).check(stages)?;
+        let devices = self.layout().check(stages)?;
         torch_rounds(devices, micro_batches, "Interleaved1F1B").map(|_| ())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        Looped(self.virtual_stages).placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        Looped(self.virtual_stages).stage_at(device, chunk, stages)
     }
 
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {

@@ -1,7 +1,7 @@
 //! PyTorch's interleaved zero-bubble schedule (`ScheduleInterleavedZeroBubble`).
 
 use super::interleaved_1f1b::{torch_depth_first, torch_rounds};
-use super::{Looped, Op, OpKind, Placement, ScheduleRules};
+use super::{Op, OpKind, ScheduleRules, StageLayout};
 use crate::error::Result;
 
 /// PyTorch's `ScheduleInterleavedZeroBubble` rules (ZB-H1 style) with
@@ -21,21 +21,13 @@ pub struct InterleavedZeroBubble {
 }
 
 impl ScheduleRules for InterleavedZeroBubble {
-    fn stages_per_device(&self) -> usize {
-        self.virtual_stages
+    fn layout(&self) -> StageLayout {
+        StageLayout::Looped(self.virtual_stages)
     }
 
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        let devices = Looped(self.virtual_stages).check(stages)?;
+        let devices = self.layout().check(stages)?;
         torch_rounds(devices, micro_batches, "InterleavedZeroBubble").map(|_| ())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        Looped(self.virtual_stages).placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        Looped(self.virtual_stages).stage_at(device, chunk, stages)
     }
 
     fn op_kinds(&self) -> &'static [OpKind] {

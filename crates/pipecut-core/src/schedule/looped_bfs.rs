@@ -1,7 +1,6 @@
 //! Looped breadth-first: PyTorch's `ScheduleLoopedBFS`.
 
-use super::{fwd_bwd_op, Looped, Op, OpKind, Placement, ScheduleRules};
-use crate::error::Result;
+use super::{fwd_bwd_op, Op, OpKind, ScheduleRules, StageLayout};
 
 /// Looped BFS's rules with `virtual_stages` chunks per device and loop
 /// placement (global stage `g` on device `g mod D` as chunk `g div D`). Each
@@ -16,20 +15,8 @@ pub struct LoopedBfs {
 }
 
 impl ScheduleRules for LoopedBfs {
-    fn stages_per_device(&self) -> usize {
-        self.virtual_stages
-    }
-
-    fn check(&self, stages: usize, _micro_batches: usize) -> Result<()> {
-        Looped(self.virtual_stages).check(stages).map(|_| ())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        Looped(self.virtual_stages).placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        Looped(self.virtual_stages).stage_at(device, chunk, stages)
+    fn layout(&self) -> StageLayout {
+        StageLayout::Looped(self.virtual_stages)
     }
 
     fn order(&self, _stages: usize, micro_batches: usize, _device: usize) -> Vec<Op> {

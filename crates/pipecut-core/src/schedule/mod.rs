@@ -20,6 +20,7 @@ mod gpipe;
 mod interleaved;
 mod interleaved_1f1b;
 mod interleaved_zero_bubble;
+mod layout;
 mod looped_bfs;
 mod one_f_one_b;
 mod zbv_zero_bubble;
@@ -29,6 +30,7 @@ pub use gpipe::GPipe;
 pub use interleaved::Interleaved;
 pub use interleaved_1f1b::Interleaved1F1B;
 pub use interleaved_zero_bubble::InterleavedZeroBubble;
+pub use layout::StageLayout;
 pub use looped_bfs::LoopedBfs;
 pub use one_f_one_b::OneFOneB;
 pub use zbv_zero_bubble::ZbvZeroBubble;
@@ -295,87 +297,6 @@ fn warmup_steady_drain(
     order
 }
 
-/// Loop placement with `.0` chunks per device, shared by the looped
-/// schedules: global stage `g` runs on device `g mod D` as chunk `g div D`.
-#[derive(Debug, Clone, Copy)]
-struct Looped(usize);
-
-impl Looped {
-    /// Checks `v >= 1` and `v | P`; returns the device count `D = P / v`.
-    fn check(self, stages: usize) -> Result<usize> {
-        let v = self.0;
-        if v == 0 {
-            return Err(Error::ZeroVirtualStages);
-        }
-        if stages % v != 0 {
-            return Err(Error::VirtualStagesMismatch {
-                stages,
-                virtual_stages: v,
-            });
-        }
-        Ok(stages / v)
-    }
-
-    fn devices(self, stages: usize) -> usize {
-        (stages / self.0.max(1)).max(1)
-    }
-
-    fn placement(self, stage: usize, stages: usize) -> Placement {
-        let devices = self.devices(stages);
-        Placement {
-            device: stage % devices,
-            chunk: stage / devices,
-        }
-    }
-
-    fn stage_at(self, device: usize, chunk: usize, stages: usize) -> usize {
-        chunk * self.devices(stages) + device
-    }
-}
-
-/// V placement, shared by the V-shaped schedules: two stages per device,
-/// device `r` runs stage `r` as chunk 0 and stage `2D - 1 - r` as chunk 1,
-/// so the first and last stages share device 0.
-#[derive(Debug, Clone, Copy)]
-struct VShape;
-
-impl VShape {
-    /// Checks that `P` is even; returns the device count `D = P / 2`.
-    fn check(self, stages: usize) -> Result<usize> {
-        if stages % 2 != 0 {
-            return Err(Error::VirtualStagesMismatch {
-                stages,
-                virtual_stages: 2,
-            });
-        }
-        Ok(stages / 2)
-    }
-
-    fn placement(self, stage: usize, stages: usize) -> Placement {
-        let devices = (stages / 2).max(1);
-        if stage < devices {
-            Placement {
-                device: stage,
-                chunk: 0,
-            }
-        } else {
-            Placement {
-                device: (2 * devices - 1).saturating_sub(stage),
-                chunk: 1,
-            }
-        }
-    }
-
-    fn stage_at(self, device: usize, chunk: usize, stages: usize) -> usize {
-        let devices = (stages / 2).max(1);
-        if chunk == 0 {
-            device
-        } else {
-            (2 * devices - 1).saturating_sub(device)
-        }
-    }
-}
-
 /// Where a global stage runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Placement {
@@ -480,33 +401,33 @@ pub fn chain_inputs(stage: usize, stages: usize, op: Op) -> Inputs {
 /// [`ScheduleRules::check`] has accepted; [`Schedule`]'s wrappers check first
 /// and never panic.
 pub trait ScheduleRules: std::fmt::Debug + Send + Sync {
-    /// Stages (chunks) each device runs (default: one).
+    /// Where the stages run (default: one stage per device).
+    fn layout(&self) -> StageLayout {
+        StageLayout::OnePerDevice
+    }
+
+    /// Stages (chunks) each device runs (default: the layout's).
     fn stages_per_device(&self) -> usize {
-        1
+        self.layout().stages_per_device()
     }
 
     /// Rejects stage and micro-batch counts the schedule cannot run (beyond
-    /// `P >= 1`, `M >= 1`, which every schedule needs).
+    /// `P >= 1`, `M >= 1`, which every schedule needs; default: the stages
+    /// must fill whole devices).
     fn check(&self, stages: usize, micro_batches: usize) -> Result<()> {
-        let _ = (stages, micro_batches);
-        Ok(())
+        let _ = micro_batches;
+        self.layout().check(stages).map(|_| ())
     }
 
-    /// Device and chunk of global stage `stage` (default: stage `k` alone on
-    /// device `k`).
+    /// Device and chunk of global stage `stage` (default: the layout's).
     fn placement(&self, stage: usize, stages: usize) -> Placement {
-        let _ = stages;
-        Placement {
-            device: stage,
-            chunk: 0,
-        }
+        self.layout().placement(stage, stages)
     }
 
     /// Global stage of `chunk` on `device`, the inverse of `placement`
-    /// (default: device `d` runs stage `d`).
+    /// (default: the layout's).
     fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        let _ = (chunk, stages);
-        device
+        self.layout().stage_at(device, chunk, stages)
     }
 
     /// The operation kinds this schedule's orders use (default: forward and

@@ -1,7 +1,6 @@
 //! PyTorch's V-shaped zero-bubble schedule (`ScheduleZBVZeroBubble`).
 
-use super::{fwd_bwd_op, Op, OpKind, Placement, ScheduleRules, VShape};
-use crate::error::Result;
+use super::{fwd_bwd_op, Op, OpKind, ScheduleRules, StageLayout};
 
 /// PyTorch's `ScheduleZBVZeroBubble` rules (ZB-V): two stages per device in
 /// V placement (device `r` runs stages `r` and `2D - 1 - r`), every backward
@@ -27,20 +26,8 @@ impl Counts {
 }
 
 impl ScheduleRules for ZbvZeroBubble {
-    fn stages_per_device(&self) -> usize {
-        2
-    }
-
-    fn check(&self, stages: usize, _micro_batches: usize) -> Result<()> {
-        VShape.check(stages).map(|_| ())
-    }
-
-    fn placement(&self, stage: usize, stages: usize) -> Placement {
-        VShape.placement(stage, stages)
-    }
-
-    fn stage_at(&self, device: usize, chunk: usize, stages: usize) -> usize {
-        VShape.stage_at(device, chunk, stages)
+    fn layout(&self) -> StageLayout {
+        StageLayout::V
     }
 
     fn op_kinds(&self) -> &'static [OpKind] {
