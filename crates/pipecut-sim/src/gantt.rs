@@ -196,9 +196,13 @@ fn rows(doc: &mut Document, layout: &Layout) {
         let y = TOP + d as f64 * ROW;
         doc.push(rect(LEFT, y + (ROW - BAR) / 2.0, layout.plot_w, BAR).attr("fill", IDLE));
         doc.push(
-            text(LEFT - 8.0, y + ROW / 2.0 + 4.0, &row_label(d, &layout.stages_of[d]))
-                .attr("font-size", 12)
-                .attr("text-anchor", "end"),
+            text(
+                LEFT - 8.0,
+                y + ROW / 2.0 + 4.0,
+                &row_label(d, &layout.stages_of[d]),
+            )
+            .attr("font-size", 12)
+            .attr("text-anchor", "end"),
         );
     }
 }
