@@ -1,7 +1,9 @@
 //! Speed targets of the exact solvers:
 //! - `exact`, N = 10^6, P = 64: within 3x of one prefix-sum pass over the same data;
 //! - `exact`, N = 10^5, P = 1,024: under 20 ms;
-//! - `dp`, N = 2,000, P = 16: under 1 s.
+//! - `dp`, N = 2,000, P = 16: under 1 s;
+//! - `exact` on interleaved schedules (least busiest-device load), N = 128,
+//!   16 devices, 2 stages per device: under 1 s.
 //!
 //! Run short: `cargo bench -p pipecut-exact --bench exact -- --warm-up-time 1 --measurement-time 3`.
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pipecut_core::synthetic::{generate, Family};
-use pipecut_core::{Problem, ProblemSpec};
+use pipecut_core::{Problem, ProblemSpec, Schedule};
 use pipecut_exact::{optimal_bottleneck, Dp};
 
 fn problem(family: Family, layers: usize, stages: usize) -> Problem {
@@ -89,5 +91,22 @@ fn dp(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, large, many_stages, dp);
+fn device_load(c: &mut Criterion) {
+    for family in Family::ALL {
+        let p = ProblemSpec::new(generate(family, 128, 42), 32)
+            .with_micro_batches(32)
+            .with_schedule(Schedule::Interleaved { virtual_stages: 2 })
+            .check()
+            .expect("valid synthetic problem");
+        let mut g = c.benchmark_group(format!("device_load_n128_d16_v2_{}", family.as_str()));
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(3));
+        g.bench_function("exact", |b| {
+            b.iter(|| black_box(optimal_bottleneck(black_box(&p)).expect("solves")))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, large, many_stages, dp, device_load);
 criterion_main!(benches);

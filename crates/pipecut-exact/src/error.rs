@@ -45,6 +45,23 @@ pub enum ExactError {
         /// The fallback DP's limit.
         max_cells: u64,
     },
+    /// The search for the least busiest-device load (schedules with several
+    /// stages per device) visited more states than its budget.
+    #[error(
+        "the search for the least busiest-device load gave up after {states} states \
+         ({layers} layers, {stages} stages on {devices} devices); use fewer layers (merge \
+         small ones), fewer stages per device, or the MILP (`milp`)"
+    )]
+    DeviceSearchTooLarge {
+        /// Number of layers `N`.
+        layers: usize,
+        /// Number of stages `P`.
+        stages: usize,
+        /// Number of devices.
+        devices: usize,
+        /// States visited before giving up.
+        states: usize,
+    },
     /// The chain's total cost overflows `f64`, so stage times are not finite.
     #[error("the chain's total `forward + backward` cost is {total}, not a finite number; scale the costs down")]
     NonFiniteTotal {

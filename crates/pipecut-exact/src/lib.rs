@@ -21,8 +21,15 @@
 //!   cut costs and speeds; refuses problems above [`Dp::max_cells`] with
 //!   [`ExactError::TooLarge`]. Its files: `table` (the recursion) and
 //!   `surrogate` (the sweep down the (maximum, sum) staircase).
-//! - `memory_model`: the per-stage memory model both share, and its refusal
-//!   of schedules that put several stages on a device under a cap.
+//! - `device_load`: what both minimise when the schedule puts several
+//!   stages on a device (`Schedule::virtual_stages() > 1`): the busiest
+//!   device's load `max_d sum_{k on d} t_k`, exactly, under device memory
+//!   caps (a device holds the sum of its stages' memory). A memoised search
+//!   device by device; gives up with [`ExactError::DeviceSearchTooLarge`]
+//!   past a state budget. With one stage per device nothing changes.
+//! - `memory_model`: the per-stage memory model both share, and the
+//!   surrogate DP's refusal of schedules that put several stages on a device
+//!   under a cap.
 //! - [`ExactError`]: this crate's typed errors; the solvers return them
 //!   wrapped in [`pipecut_core::Error::Solver`]. A cap that no partition
 //!   meets is [`pipecut_core::Error::MemoryInfeasible`], from
@@ -58,6 +65,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod device_load;
 mod dp;
 mod error;
 mod exact;

@@ -1,6 +1,9 @@
-//! The memory model `dp` and `exact` share, and the problems it cannot
-//! express: stage `k` needs `params + in_flight[k] * activations` bytes and
-//! must fit the cap alone, which holds only when every device runs one stage.
+//! The per-stage memory model `dp` and `exact` share with one stage per
+//! device, and the problems it cannot express: stage `k` needs `params +
+//! in_flight[k] * activations` bytes and must fit the cap alone, which holds
+//! only when every device runs one stage. (With several stages per device
+//! the bottleneck solvers switch to the device-load search, which adds a
+//! device's stages up; only the surrogate DP still needs this refusal.)
 
 use pipecut_core::{Error, Problem};
 

@@ -281,27 +281,161 @@ fn infeasible_cap_names_the_first_stage_that_cannot_fit() {
 }
 
 #[test]
-fn interleaved_with_cap_is_unsupported_without_cap_fine() {
+fn several_stages_per_device_take_caps_but_the_surrogate_refuses_them() {
     let spec = ProblemSpec::new(sized(8), 4)
         .with_micro_batches(4)
         .with_schedule(Schedule::Interleaved { virtual_stages: 2 });
     let capped = spec.clone().with_memory_capacity(1 << 30).check().unwrap();
-    for solver in [
-        &Exact::default() as &dyn Partitioner,
-        &Dp::bottleneck(),
-        &Dp::surrogate(),
-    ] {
-        match solver.solve(&capped).unwrap_err() {
-            Error::Unsupported { algorithm, reason } => {
-                assert_eq!(algorithm, solver.name());
-                assert!(reason.contains("memory_capacity"));
-                assert!(reason.contains("interleaved"));
-            }
-            other => panic!("{other:?}"),
+    match Dp::surrogate().solve(&capped).unwrap_err() {
+        Error::Unsupported { algorithm, reason } => {
+            assert_eq!(algorithm, "dp-surrogate");
+            assert!(reason.contains("memory_capacity"));
+            assert!(reason.contains("interleaved"));
         }
+        other => panic!("{other:?}"),
+    }
+    for solver in [&Exact::default() as &dyn Partitioner, &Dp::bottleneck()] {
+        let solution = solver.solve(&capped).unwrap();
+        assert_eq!(solution.status, Status::Optimal);
+        // Two devices, 24 units of work: 12 each, every stage two layers.
+        assert_eq!(solution.bound, Some(12.0));
+        assert_eq!(solution.partition.starts(), &[0, 2, 4, 6]);
     }
     let plan = Exact::default().plan(&spec.check().unwrap()).unwrap();
     assert_eq!(plan.bottleneck(), 6.0);
+    assert_eq!(plan.bound, Some(12.0));
+}
+
+/// Per-device loads: each device's stage times added in stage order.
+fn device_load(problem: &Problem, partition: &pipecut_core::Partition) -> f64 {
+    let e = evaluate(problem, partition);
+    let mut loads = vec![0.0; problem.devices()];
+    for (k, s) in e.stages.iter().enumerate() {
+        loads[problem.device_of(k)] += s.time;
+    }
+    loads.into_iter().fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[derive(Debug, Clone)]
+struct DeviceCase {
+    layers: Vec<(f64, f64, u64, u64, u64)>,
+    devices: usize,
+    virtual_stages: usize,
+    looped_bfs: bool,
+    rounds: usize,
+    speeds: Option<Vec<f64>>,
+    capacity: Option<u64>,
+    link: Option<(f64, f64)>,
+}
+
+impl DeviceCase {
+    fn problem(&self) -> Problem {
+        let v = self.virtual_stages;
+        let schedule = if self.looped_bfs {
+            Schedule::LoopedBfs { virtual_stages: v }
+        } else {
+            Schedule::Interleaved { virtual_stages: v }
+        };
+        let stages = self.devices * v;
+        let mut spec = ProblemSpec::new(chain_of(&self.layers), stages)
+            .with_micro_batches(self.devices * self.rounds)
+            .with_schedule(schedule);
+        spec.speeds = self.speeds.as_ref().map(|s| s[..stages].to_vec());
+        spec.memory_capacity = self.capacity;
+        if let Some((l, bw)) = self.link {
+            spec = spec.with_link(l, bw);
+        }
+        spec.check().unwrap()
+    }
+}
+
+fn device_case_strategy(
+    virtual_stages: impl Strategy<Value = usize>,
+) -> impl Strategy<Value = DeviceCase> {
+    (virtual_stages, 1usize..=3)
+        .prop_flat_map(|(v, d)| {
+            let d = d.min(9 / v).max(1);
+            (
+                prop::collection::vec(layer_strategy(), v * d..=9),
+                Just(d),
+                Just(v),
+                any::<bool>(),
+                1usize..3,
+                prop::option::of(prop::collection::vec(
+                    prop_oneof![Just(0.25), Just(1.0), Just(1.5), Just(4.0), 0.3f64..3.0],
+                    9,
+                )),
+                prop::option::of(40u64..600),
+                prop::option::of((0.0f64..2.0, 1.0f64..200.0)),
+            )
+        })
+        .prop_map(
+            |(layers, devices, virtual_stages, looped_bfs, rounds, speeds, capacity, link)| {
+                DeviceCase {
+                    layers,
+                    devices,
+                    virtual_stages,
+                    looped_bfs,
+                    rounds,
+                    speeds,
+                    capacity,
+                    link,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// With several stages per device both solvers minimise the busiest
+    /// device's load, exactly, under device memory caps, speeds and links.
+    #[test]
+    fn device_load_equals_brute_force(case in device_case_strategy(2usize..=3)) {
+        let problem = case.problem();
+        let best = partitions(problem.layers(), problem.stages())
+            .filter(|p| evaluate(&problem, p).fits_memory)
+            .map(|p| device_load(&problem, &p))
+            .reduce(f64::min);
+        for solver in [&Exact::default() as &dyn Partitioner, &Dp::bottleneck()] {
+            match (solver.solve(&problem), best) {
+                (Ok(solution), Some(best)) => {
+                    prop_assert_eq!(solution.status, Status::Optimal);
+                    prop_assert_eq!(solution.bound.map(f64::to_bits), Some(best.to_bits()));
+                    prop_assert_eq!(device_load(&problem, &solution.partition), best);
+                    prop_assert!(evaluate(&problem, &solution.partition).fits_memory);
+                }
+                (Err(err), None) => {
+                    let want = pipecut_core::memory_infeasible(
+                        &problem,
+                        &pipecut_core::Prefix::new(&problem),
+                    );
+                    prop_assert_eq!(memory_error(&err), memory_error(&want));
+                }
+                (got, want) => prop_assert!(false, "{}: {:?} vs {:?}", solver.name(), got, want),
+            }
+        }
+        // Deterministic: the same partition every time.
+        let again = Exact::default().solve(&problem).map(|s| s.partition);
+        prop_assert_eq!(again.ok(), Exact::default().solve(&problem).ok().map(|s| s.partition));
+    }
+
+    /// One stage per device: the bottleneck solvers, bit for bit as before.
+    #[test]
+    fn one_stage_per_device_keeps_the_bottleneck(case in device_case_strategy(Just(1usize))) {
+        let mut case = case;
+        case.capacity = None;
+        let problem = case.problem();
+        let best = partitions(problem.layers(), problem.stages())
+            .map(|p| evaluate(&problem, &p).bottleneck)
+            .reduce(f64::min)
+            .unwrap();
+        let exact = Exact::default().solve(&problem).unwrap();
+        let dp = Dp::bottleneck().solve(&problem).unwrap();
+        prop_assert_eq!(exact.bound, Some(best));
+        prop_assert_eq!(dp.bound, Some(best));
+        prop_assert_eq!(&exact.partition, &optimal_bottleneck(&problem).unwrap().partition);
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use pipecut_core::{
     Solution,
 };
 
+use crate::device_load;
 use crate::error::ExactError;
 use crate::memory_model::check_memory_model;
 use table::Table;
@@ -62,11 +63,17 @@ pub enum DpObjective {
 ///   equal and there is no link (the sum is then the total work, up to
 ///   rounding, so the window around `T*` is a few units in the last place).
 ///
-/// Interleaved schedules with a memory cap are refused
-/// ([`Error::Unsupported`] naming `memory_capacity` and the schedule): a
-/// device then holds several stages, whose memory the DP cannot add up; the
-/// MILP handles that case. Problems with `P N^2 > max_cells` are refused with
-/// [`ExactError::TooLarge`], which points to `exact`.
+/// With several stages per device (`Schedule::virtual_stages() > 1`) the
+/// device, not the stage, limits the step: the bottleneck DP (`dp`) then
+/// minimises the busiest device's load `max_d sum_{k on d} t_k` instead,
+/// with device memory caps, by the same exact search as `exact` (the plan's
+/// `bound` is that load; see the crate docs), and the problem size limit
+/// below does not apply. The surrogate DP refuses such schedules under a
+/// memory cap ([`Error::Unsupported`] naming `memory_capacity` and the
+/// schedule): a device then holds several stages, whose memory its
+/// recursion cannot add up; the MILP handles that case. Problems with
+/// `P N^2 > max_cells` are refused with [`ExactError::TooLarge`], which
+/// points to `exact`.
 ///
 /// ```
 /// use pipecut_core::{Chain, Layer, Partitioner, ProblemSpec};
@@ -134,7 +141,8 @@ impl Dp {
     /// What the bottleneck DP does.
     pub const BOTTLENECK_DESCRIPTION: &'static str =
         "O(P N^2) DP over (stage, prefix): proven minimum bottleneck, with speeds, \
-         memory caps and cut costs (reference oracle)";
+         memory caps and cut costs (reference oracle); with several stages per device, the \
+         least busiest-device load (exact search)";
     /// Name of the surrogate DP.
     pub const SURROGATE_NAME: &'static str = "dp-surrogate";
     /// What the surrogate DP does.
@@ -163,6 +171,14 @@ impl Dp {
     /// Solves and returns the optimal partition with its value.
     pub fn solution(&self, problem: &Problem) -> Result<DpSolution, Error> {
         let algorithm = self.algorithm();
+        if self.objective == DpObjective::Bottleneck && problem.schedule().virtual_stages() > 1 {
+            let found = device_load::solve_or_error(problem, algorithm)?;
+            return Ok(DpSolution {
+                partition: found.partition,
+                value: found.value,
+                passes: 1,
+            });
+        }
         check_memory_model(problem, algorithm)?;
         if !self.accepts(problem) {
             return Err(ExactError::TooLarge {
@@ -221,6 +237,14 @@ impl Partitioner for Dp {
     }
 
     fn solve(&self, problem: &Problem) -> Result<Solution, Error> {
+        if self.objective == DpObjective::Bottleneck && problem.schedule().virtual_stages() > 1 {
+            let found = device_load::solve_or_error(problem, self.algorithm())?;
+            let note = device_load::note(&found);
+            return Ok(
+                Solution::optimal(found.partition, Objective::DeviceLoad, found.value)
+                    .with_note(note),
+            );
+        }
         let solution = self.solution(problem)?;
         let objective = match self.objective {
             DpObjective::Bottleneck => Objective::Bottleneck,

@@ -21,9 +21,9 @@ use pipecut_core::{
     memory_infeasible, Error, Link, Objective, Partition, Partitioner, Prefix, Problem, Solution,
 };
 
+use crate::device_load;
 use crate::dp::Dp;
 use crate::error::ExactError;
-use crate::memory_model::check_memory_model;
 use prefix_sums::Sums;
 use stage_model::StageModel;
 
@@ -57,6 +57,14 @@ use stage_model::StageModel;
 ///    latest-cut ones (every optimal partition lies between them, cut by
 ///    cut) are simulated and the smaller step time wins, unless that costs
 ///    more than [`Exact::max_tie_break_operations`].
+///
+/// With several stages per device (`Schedule::virtual_stages() > 1`) the
+/// device limits the step, not the stage: `exact` then minimises the busiest
+/// device's load `max_d sum_{k on d} t_k` instead, exactly, with device
+/// memory caps (a device holds the sum of its stages' memory), links and
+/// speeds, by a memoised search device by device (see the crate docs); the
+/// solution's `value` and the plan's `bound` are that load, and there is no
+/// tie-break simulation. With one stage per device nothing below changes.
 ///
 /// Cost: `O(N)` for the pass plus `O(P log N)` per probe, and at most 64
 /// probes (typically 8 to 20). Layers that some stage cannot hold alone add
@@ -115,14 +123,17 @@ pub struct BottleneckSolution {
     /// `latest` when ties are simulated).
     pub partition: Partition,
     /// The optimal bottleneck `max_k t_k`, exactly as `pipecut_core::evaluate`
-    /// computes it for `partition`.
+    /// computes it for `partition`; with several stages per device, the
+    /// optimal busiest device's load (each device's stage times added in
+    /// stage order).
     pub value: f64,
     /// The proven lower bound the search started from.
     pub lower_bound: f64,
     /// The first proven upper bound (the bottleneck of the first feasible
     /// probe's partition, at or below the analytic bound).
     pub upper_bound: f64,
-    /// Feasibility probes run.
+    /// Feasibility probes run (search states visited, with several stages
+    /// per device).
     pub probes: usize,
     /// Whether the DP solved it instead (a link with cut costs).
     pub fell_back_to_dp: bool,
@@ -149,13 +160,27 @@ impl Exact {
     pub const DESCRIPTION: &'static str =
         "fast exact bottleneck: bounds, greedy probes on prefix sums and a search over \
          achievable stage times (O(N + P log N) per probe); simulated tie-break; DP fallback \
-         for links with cut costs";
+         for links with cut costs; with several stages per device, the least busiest-device \
+         load by an exact memoised search";
 }
 
 impl Exact {
     /// Solves and returns the raw solution.
     pub fn solution(&self, problem: &Problem) -> Result<BottleneckSolution, Error> {
-        check_memory_model(problem, NAME)?;
+        if problem.schedule().virtual_stages() > 1 {
+            let found = device_load::solve_or_error(problem, NAME)?;
+            return Ok(BottleneckSolution {
+                earliest: found.partition.clone(),
+                latest: found.partition.clone(),
+                partition: found.partition,
+                value: found.value,
+                lower_bound: found.lower_bound,
+                upper_bound: found.upper_bound,
+                probes: found.states,
+                fell_back_to_dp: false,
+                simulated: None,
+            });
+        }
         if let Some(link) = problem.link() {
             let charges = problem
                 .chain()
@@ -282,6 +307,14 @@ impl Partitioner for Exact {
     pipecut_core::partitioner_names!();
 
     fn solve(&self, problem: &Problem) -> Result<Solution, Error> {
+        if problem.schedule().virtual_stages() > 1 {
+            let found = device_load::solve_or_error(problem, NAME)?;
+            let note = device_load::note(&found);
+            return Ok(
+                Solution::optimal(found.partition, Objective::DeviceLoad, found.value)
+                    .with_note(note),
+            );
+        }
         let solution = self.solution(problem)?;
         let notes = self.notes(problem, &solution);
         Ok(

@@ -28,8 +28,9 @@ pub(super) fn simulate_both(
 ) -> Result<(f64, f64), Error> {
     let sim = Simulator::new(problem);
     let mut scratch = Scratch::default();
+    let split = problem.schedule().splits_backward();
     let mut step = |starts: &[usize]| -> Result<f64, Error> {
-        let times = stage_times(sums, model, starts);
+        let times = stage_times(sums, model, starts, split);
         Ok(sim.run_times_with(&mut scratch, &times)?)
     };
     Ok((step(earliest)?, step(latest)?))
@@ -39,12 +40,18 @@ pub(super) fn simulate_both(
 /// (`Prefix::stage_compute` per stage) without building the full core prefix
 /// arrays, which would cost more than the whole search on long chains. Every
 /// transfer is zero on this path (a link that charges one sends the problem
-/// to the DP), so there are no delays.
-fn stage_times(sums: &Sums<'_>, model: &StageModel, starts: &[usize]) -> StageTimes {
+/// to the DP), so there are no delays. The weight-gradient parts cost one
+/// more pass over the chain, so they are summed only when the schedule
+/// splits backwards (`split`); otherwise nothing reads them.
+fn stage_times(sums: &Sums<'_>, model: &StageModel, starts: &[usize], split: bool) -> StageTimes {
     let n = sums.len();
     let p = starts.len();
     let ends = || (0..p).map(|k| starts.get(k + 1).copied().unwrap_or(n));
-    let weights = sums.backward_weight_at(ends());
+    let weights = if split {
+        sums.backward_weight_at(ends())
+    } else {
+        vec![0.0; p]
+    };
     let mut forward = Vec::with_capacity(p);
     let mut backward = Vec::with_capacity(p);
     let mut backward_weight = Vec::with_capacity(p);
