@@ -47,6 +47,11 @@ fn fails(args: &[&str]) -> String {
 
 const CHAIN12: &str = "chains/transformer-12.json";
 
+/// A command line's words.
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn temp_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pipecut-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -517,48 +522,20 @@ fn every_schedule_by_its_pytorch_name() {
             "{name}: {notes}"
         );
     }
-    let err = fails(&[
-        "plan",
-        "--chain",
-        CHAIN12,
-        "--stages",
-        "4",
-        "--schedule",
-        "DualPipeV",
-        "--micro-batches",
-        "2",
-    ]);
+    let err = fails(&words(
+        "plan --chain chains/transformer-12.json --stages 4 --schedule DualPipeV --micro-batches 2",
+    ));
     assert!(
         err.contains("DualPipeV") && err.contains("at least 4"),
         "{err}"
     );
-    let err = fails(&[
-        "plan",
-        "--chain",
-        CHAIN12,
-        "--stages",
-        "4",
-        "--schedule",
-        "zbvzerobubble",
-        "--virtual-stages",
-        "4",
-    ]);
+    let err = fails(&words("plan --chain chains/transformer-12.json --stages 4 --schedule zbvzerobubble --virtual-stages 4"));
     assert!(err.contains("exactly 2 stages per device"), "{err}");
 }
 
 #[test]
 fn compare_ranks_every_schedule_on_the_same_devices() {
-    let out = ok(&[
-        "compare",
-        "--chain",
-        CHAIN12,
-        "--stages",
-        "4",
-        "--schedules",
-        "all",
-        "--algorithms",
-        "uniform,autopipe",
-    ]);
+    let out = ok(&words("compare --chain chains/transformer-12.json --stages 4 --schedules all --algorithms uniform,autopipe"));
     assert!(out.contains("4 devices, M = 8"), "{out}");
     for schedule in [
         "| gpipe |",
@@ -576,28 +553,10 @@ fn compare_ranks_every_schedule_on_the_same_devices() {
     let first = out.lines().find(|l| l.starts_with("| 1 |")).unwrap();
     assert!(first.contains("| 0.00% |"), "{first}");
     // A schedule the devices cannot run is listed, not fatal.
-    let out = ok(&[
-        "compare",
-        "--chain",
-        CHAIN12,
-        "--stages",
-        "3",
-        "--micro-batches",
-        "4",
-        "--schedules",
-        "1F1B,DualPipeV",
-        "--algorithms",
-        "uniform",
-    ]);
+    let out = ok(&words("compare --chain chains/transformer-12.json --stages 3 --micro-batches 4 --schedules 1F1B,DualPipeV --algorithms uniform"));
     assert!(out.contains("Not planned for dualpipev"), "{out}");
-    let err = fails(&[
-        "compare",
-        "--chain",
-        CHAIN12,
-        "--stages",
-        "4",
-        "--schedules",
-        "zigzag",
-    ]);
+    let err = fails(&words(
+        "compare --chain chains/transformer-12.json --stages 4 --schedules zigzag",
+    ));
     assert!(err.contains("unknown schedule `zigzag`"), "{err}");
 }

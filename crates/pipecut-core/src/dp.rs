@@ -353,7 +353,7 @@ fn finite(table: &[f64], n: usize, stages: usize, at: usize) -> Option<f64> {
 /// The first index of `range` where a monotone (false, then true) predicate
 /// holds, or `range.end`: a binary search over indices, where
 /// `slice::partition_point` would need a slice of the predicate's inputs.
-fn first_index(range: std::ops::Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
+pub fn first_index(range: std::ops::Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (range.start, range.end);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

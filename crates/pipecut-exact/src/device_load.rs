@@ -822,16 +822,7 @@ fn last_true(lo: usize, hi: usize, pred: impl Fn(usize) -> bool) -> usize {
 /// The smallest `x` in `lo..=hi` where a monotone (false, then true)
 /// predicate holds; `hi + 1` when none does.
 fn first_true(lo: usize, hi: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (lo, hi + 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
+    pipecut_core::dp::first_index(lo..hi + 1, pred)
 }
 
 #[cfg(test)]

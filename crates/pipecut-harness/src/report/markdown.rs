@@ -64,11 +64,7 @@ pub fn schedules_markdown(results: &[ProblemResult], skipped: &[(String, String)
             number(t),
             best.map_or("-".into(), |b| pct(t / b - 1.0)),
             opt(r.peak_memory_bytes),
-            if r.fits_memory == Some(true) {
-                "yes"
-            } else {
-                "no"
-            },
+            yes_no(r.fits_memory),
             opt(r.status),
             r.starts
         );
@@ -77,6 +73,15 @@ pub fn schedules_markdown(results: &[ProblemResult], skipped: &[(String, String)
         let _ = writeln!(out, "\nNot planned for {schedule}: {}.", md_cell(why));
     }
     out
+}
+
+/// `yes` for a plan that fits memory, `no` otherwise.
+fn yes_no(fits: Option<bool>) -> &'static str {
+    if fits == Some(true) {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 /// The problem, its reference and its optima, one sentence each.
@@ -143,11 +148,7 @@ fn ranking_row(rank: usize, r: &AlgorithmResult) -> String {
         r.bottleneck.map_or("-".into(), number),
         r.bottleneck_gap.map_or("-".into(), pct),
         opt(r.peak_memory_bytes),
-        if r.fits_memory == Some(true) {
-            "yes"
-        } else {
-            "no"
-        },
+        yes_no(r.fits_memory),
         opt(r.status),
         number(r.solve_seconds),
         r.starts
