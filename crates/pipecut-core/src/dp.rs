@@ -148,9 +148,13 @@ impl<'a> BottleneckTables<'a> {
                     && self.fits(r - 1, *j, end)
                     && a.max(self.time(r - 1, *j, end)) == target
             };
+            // A start whose compute alone exceeds the target cannot attain
+            // it, and compute only shrinks as the start moves right: skip
+            // those by bisection (the long side of an earliest scan).
+            let from = first_index(r - 1..end, |j| self.compute(r - 1, j, end) <= target);
             let j = match tie {
-                Tie::Earliest => (r - 1..end).find(attains),
-                Tie::Latest => (r - 1..end).rev().find(attains),
+                Tie::Earliest => (from..end).find(attains),
+                Tie::Latest => (from..end).rev().find(attains),
             }?;
             starts[r - 1] = j;
             end = j;
@@ -180,7 +184,11 @@ impl<'a> BottleneckTables<'a> {
                 let a = suf[(r - 1) * w + *e];
                 a.is_finite() && self.fits(k, first, *e) && a.max(self.time(k, first, *e)) == target
             };
-            let ends = first + 1..=n - (r - 1);
+            // Symmetrically, an end whose compute alone exceeds the target
+            // cannot attain it, and compute only grows with the end.
+            let last = n - (r - 1);
+            let to = first_index(first + 1..last + 1, |e| self.compute(k, first, e) > target);
+            let ends = first + 1..to;
             let e = match tie {
                 Tie::Earliest => ends.into_iter().find(attains),
                 Tie::Latest => ends.into_iter().rev().find(attains),
