@@ -5,9 +5,12 @@
 //! - [`chain`]: [`Layer`], [`LayerKind`], validated [`Chain`] (Chain JSON).
 //! - [`problem`]: [`ProblemSpec`] (unchecked) and [`Problem`] (checked: the only
 //!   thing algorithms see), [`Link`].
-//! - [`schedule`]: [`Schedule`] (GPipe, 1F1B, interleaved 1F1B) and its
-//!   rule file behind [`ScheduleRules`]: placement, operation kinds, each
-//!   device's operation order, dependencies, in-flight counts.
+//! - [`schedule`]: [`Schedule`] (GPipe, 1F1B, Megatron's interleaved 1F1B and
+//!   PyTorch's Interleaved1F1B, LoopedBFS, InterleavedZeroBubble,
+//!   ZBVZeroBubble, DualPipeV) and its rule file behind [`ScheduleRules`]:
+//!   layout (one stage per device, loop or V), operation kinds (forward, full
+//!   backward, its input- and weight-gradient parts), each device's operation
+//!   order, dependencies, in-flight counts.
 //! - [`partition`]: [`Partition`], the stage starts.
 //! - [`eval`]: the one stage evaluator: stage times, bottleneck, surrogate
 //!   step time, stage and device memory ([`evaluate`], [`Prefix`],
