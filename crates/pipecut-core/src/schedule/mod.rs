@@ -485,7 +485,7 @@ pub fn in_flight_peaks(
 
 impl Schedule {
     /// Every schedule, the looped ones with `stages_per_device` chunks per
-    /// device (registered here once, next to [`with_rules!`]).
+    /// device (registered here once, next to the `with_rules!` table).
     pub fn all(stages_per_device: usize) -> Vec<Schedule> {
         let v = stages_per_device;
         vec![
