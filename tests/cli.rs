@@ -492,16 +492,9 @@ fn every_schedule_by_its_pytorch_name() {
         ("ZBVZeroBubble", None, "zbv-zero-bubble"),
         ("DualPipeV", None, "dualpipev"),
     ] {
-        let mut args = vec![
-            "plan",
-            "--chain",
-            CHAIN12,
-            "--stages",
-            "4",
-            "--schedule",
-            name,
-        ];
-        args.extend(["--micro-batches", "8"]);
+        let mut args =
+            words("plan --chain chains/transformer-12.json --stages 4 --micro-batches 8");
+        args.extend(["--schedule", name]);
         if let Some(v) = extra {
             args.extend(["--virtual-stages", v]);
         }
