@@ -106,7 +106,7 @@ fn torchtitan_default_split_of_the_12_block_example() {
 }
 
 #[test]
-fn default_algorithm_is_exact_and_beats_torchtitan() {
+fn default_algorithm_is_auto_and_beats_torchtitan_and_exact() {
     let json = |alg: &str| -> serde_json::Value {
         let mut args = vec![
             "plan", "--chain", CHAIN12, "--stages", "4", "--format", "json",
@@ -117,10 +117,18 @@ fn default_algorithm_is_exact_and_beats_torchtitan() {
         serde_json::from_str(&ok(&args)).unwrap()
     };
     let best = json("");
-    assert_eq!(best["algorithm"], "exact");
-    assert_eq!(best["status"], "optimal");
-    let tt = json("torchtitan");
-    assert!(best["bottleneck"].as_f64().unwrap() <= tt["bottleneck"].as_f64().unwrap());
+    assert_eq!(best["algorithm"], "auto");
+    assert_eq!(best["objective"], "step_time");
+    let step = best["step_time"].as_f64().unwrap();
+    let bound = best["bound"].as_f64().unwrap();
+    assert!(bound <= step);
+    for other in ["torchtitan", "exact"] {
+        assert!(
+            step <= json(other)["step_time"].as_f64().unwrap(),
+            "{other}"
+        );
+    }
+    assert_eq!(json("exact")["status"], "optimal");
 }
 
 #[test]

@@ -55,7 +55,8 @@ mod torchtitan;
 mod uniform;
 
 pub use autopipe::{
-    autopipe_search, autopipe_start, AutoPipe, AutoPipeSearch, DEFAULT_MAX_EVALUATIONS,
+    autopipe_search, autopipe_search_from, autopipe_start, AutoPipe, AutoPipeSearch,
+    DEFAULT_MAX_EVALUATIONS,
 };
 pub use autopipe_reference::{
     autopipe_reference_search, reference_step_time, AutoPipeReference, ReferenceSearch,

@@ -16,6 +16,8 @@
 //! - [`exact`]: the DP oracle and the fast exact bottleneck solver.
 //! - [`milp`]: MILP models on good_lp (microlp; HiGHS with `--features highs`).
 //! - [`harness`]: suites, comparison runs and reports.
+//! - [`portfolio`]: `auto`, the default: the least simulated step time of
+//!   the exact optimum, AutoPipe and torchtitan's split, with a lower bound.
 //! - [`registry`]: every partitioner by name in one static table;
 //!   [`SolverConfig`] -> [`SolverSettings`]: checked solver settings;
 //!   [`export`]: torchtitan, Megatron and DeepSpeed output and the text plan.
@@ -50,6 +52,7 @@ pub use pipecut_sim as sim;
 mod config;
 mod error;
 pub mod export;
+pub mod portfolio;
 pub mod registry;
 
 pub use config::{SolverConfig, SolverSettings, MAX_TIME_LIMIT_SECONDS};

@@ -5,6 +5,7 @@
 use crate::config::SolverSettings;
 use crate::core::{Objective, Partitioner, Threaded, TimeLimited};
 use crate::error::Error;
+use crate::portfolio::Auto;
 use crate::{exact, heuristics, milp};
 
 /// What family a partitioner belongs to.
@@ -18,6 +19,8 @@ pub enum Kind {
     Baseline,
     /// A mixed-integer program: proven optimal or bounded within a time limit.
     Milp,
+    /// Runs several methods and keeps the best simulated split.
+    Portfolio,
 }
 
 impl Kind {
@@ -28,6 +31,7 @@ impl Kind {
             Kind::Heuristic => "heuristic",
             Kind::Baseline => "baseline",
             Kind::Milp => "milp",
+            Kind::Portfolio => "portfolio",
         }
     }
 }
@@ -53,9 +57,17 @@ impl Algorithm {
     }
 }
 
-/// Every partitioner: exact solvers first, then AutoPipe, the framework
-/// baselines and the MILP models (the order `pipecut algorithms` lists).
+/// Every partitioner: the default portfolio, the exact solvers, then
+/// AutoPipe, the framework baselines and the MILP models (the order
+/// `pipecut algorithms` lists).
 pub static ALGORITHMS: &[Algorithm] = &[
+    Algorithm {
+        name: Auto::NAME,
+        kind: Kind::Portfolio,
+        objective: Objective::StepTime,
+        description: Auto::DESCRIPTION,
+        build: |_| Box::new(Auto::default()),
+    },
     Algorithm {
         name: exact::Exact::NAME,
         kind: Kind::Exact,
@@ -155,9 +167,9 @@ fn configured<T: TimeLimited + Threaded + milp::BackendChoice>(
     solver
 }
 
-/// The algorithm `pipecut plan` uses unless told otherwise: the fast exact
-/// bottleneck solver.
-pub const DEFAULT_ALGORITHM: &str = exact::Exact::NAME;
+/// The algorithm `pipecut plan` uses unless told otherwise: the portfolio
+/// that keeps the least simulated step time ([`Auto`]).
+pub const DEFAULT_ALGORITHM: &str = Auto::NAME;
 
 /// The registry row called `name`.
 pub fn find(name: &str) -> Result<&'static Algorithm, Error> {

@@ -43,7 +43,7 @@ mod search;
 pub use enumeration::ENUMERATION_LIMIT;
 pub use initial_partition::autopipe_start;
 pub use memory_fit::{INTERLEAVED_CAP_GRID, INTERLEAVED_CAP_ROUNDS};
-pub use search::{autopipe_search, AutoPipeSearch};
+pub use search::{autopipe_search, autopipe_search_from, AutoPipeSearch};
 
 use pipecut_core::format::number;
 use pipecut_core::{Objective, Partitioner, Problem, Result, Solution};

@@ -6,7 +6,7 @@ use pipecut_core::dp::{BottleneckTables, Tie};
 use pipecut_core::{Partition, Prefix, Problem};
 use pipecut_sim::{Simulator, StageTimes};
 
-use super::initial_partition::initial_partition;
+use super::initial_partition::{initial_partition, InitialPartition};
 use super::memory_fit::over_capacity;
 use crate::error::HeuristicError;
 
@@ -45,15 +45,35 @@ pub fn autopipe_search(
 ) -> std::result::Result<AutoPipeSearch, HeuristicError> {
     let prefix = Prefix::new(problem);
     let start = initial_partition(problem, &prefix)?;
-    let n = problem.layers();
-    let sim = Simulator::new(problem);
-    let in_flight = problem.peak_in_flight();
-    let evaluate = |starts: &[usize]| -> std::result::Result<(f64, usize), HeuristicError> {
-        let part = Partition::new(starts.to_vec(), n)?;
-        let times = StageTimes::from_partition(problem, &prefix, &part);
-        let r = sim.run_times(&times, false)?;
-        Ok((r.step_time, r.critical_stage))
+    search(problem, &prefix, start, max_evaluations)
+}
+
+/// The same search started from `start` instead of the bottleneck-DP
+/// partition (for example from another solver's optimum, to improve its
+/// simulated step time). The moves re-split with the unconstrained
+/// bottleneck DP; only moves that fit the capacity are enqueued, so the
+/// result fits whenever `start` does.
+pub fn autopipe_search_from(
+    problem: &Problem,
+    start: &Partition,
+    max_evaluations: usize,
+) -> std::result::Result<AutoPipeSearch, HeuristicError> {
+    let prefix = Prefix::new(problem);
+    let start = InitialPartition {
+        starts: start.starts().to_vec(),
+        tables: BottleneckTables::new(problem, &prefix, None),
+        note: None,
     };
+    search(problem, &prefix, start, max_evaluations)
+}
+
+/// The breadth-first search from `start` (see [`autopipe_search`]).
+fn search(
+    problem: &Problem,
+    prefix: &Prefix,
+    start: InitialPartition<'_>,
+    max_evaluations: usize,
+) -> std::result::Result<AutoPipeSearch, HeuristicError> {
     if max_evaluations == 0 {
         return Err(HeuristicError::InvalidOption {
             field: "max_evaluations",
@@ -61,6 +81,15 @@ pub fn autopipe_search(
             reason: "the search needs at least one simulation",
         });
     }
+    let n = problem.layers();
+    let sim = Simulator::new(problem);
+    let in_flight = problem.peak_in_flight();
+    let evaluate = |starts: &[usize]| -> std::result::Result<(f64, usize), HeuristicError> {
+        let part = Partition::new(starts.to_vec(), n)?;
+        let times = StageTimes::from_partition(problem, prefix, &part);
+        let r = sim.run_times(&times, false)?;
+        Ok((r.step_time, r.critical_stage))
+    };
     let limit = max_evaluations;
     let mut visited: HashSet<Vec<usize>> = HashSet::new();
     let mut queue = VecDeque::new();
@@ -85,7 +114,7 @@ pub fn autopipe_search(
             best = cur.clone();
         }
         for next in moves(&start.tables, &cur, c) {
-            if over_capacity(problem, &prefix, &in_flight, &next).is_none()
+            if over_capacity(problem, prefix, &in_flight, &next).is_none()
                 && visited.insert(next.clone())
             {
                 queue.push_back(next);
