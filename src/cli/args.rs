@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use pipecut::core::{Chain, Problem, ProblemSpec, Schedule};
+use pipecut::core::{Chain, PairOverlap, Problem, ProblemSpec, Schedule};
 use pipecut::cost::{Checkpointing, ModelOptions};
 
 use super::CliError;
@@ -150,6 +150,27 @@ pub struct ScheduleArgs {
     /// Per-stage speed factors (stage k's compute time is multiplied by speed k), comma-separated.
     #[arg(long, value_name = "S0,S1,..", value_delimiter = ',')]
     pub speeds: Option<Vec<f64>>,
+    /// How DualPipeV's forward/backward pairs run: `sequential` (back to back, PyTorch's runtime without an overlap function) or `perfect` (at once: a pair takes its longer part).
+    #[arg(long, value_enum, default_value = "sequential", value_name = "HOW")]
+    pub pair_overlap: PairOverlapArg,
+}
+
+/// `--pair-overlap` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PairOverlapArg {
+    /// One part after the other.
+    Sequential,
+    /// Both parts at once.
+    Perfect,
+}
+
+impl From<PairOverlapArg> for PairOverlap {
+    fn from(arg: PairOverlapArg) -> Self {
+        match arg {
+            PairOverlapArg::Sequential => PairOverlap::Sequential,
+            PairOverlapArg::Perfect => PairOverlap::Perfect,
+        }
+    }
 }
 
 impl ScheduleArgs {
@@ -195,6 +216,7 @@ impl ScheduleArgs {
             spec = spec.with_link(self.link_latency.unwrap_or(0.0), bandwidth);
         }
         spec.speeds = self.speeds.clone();
+        spec.pair_overlap = self.pair_overlap.into();
         Ok(spec.check()?)
     }
 }

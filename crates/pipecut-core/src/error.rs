@@ -203,6 +203,18 @@ pub enum Error {
         /// Why, naming the field and value.
         reason: String,
     },
+    /// `pair_overlap` is set on a schedule whose orders have no overlapped
+    /// forward/backward pairs.
+    #[error(
+        "`pair_overlap` = {value} needs a schedule with overlapped forward/backward pairs \
+         (DualPipeV); `{schedule}` has none"
+    )]
+    PairOverlapWithoutPairs {
+        /// The value given.
+        value: &'static str,
+        /// The schedule.
+        schedule: String,
+    },
     /// An algorithm-specific failure, carrying the crate's own typed error.
     #[error("algorithm `{algorithm}` failed: {source}")]
     Solver {

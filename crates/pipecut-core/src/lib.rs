@@ -73,7 +73,9 @@ pub use memory::memory_infeasible;
 pub use partition::Partition;
 pub use plan::{Plan, StagePlan};
 pub use problem::{Link, Problem, ProblemSpec};
-pub use schedule::{Dependency, Inputs, Op, OpKind, Placement, Schedule, ScheduleRules};
+pub use schedule::{
+    Dependency, Inputs, Op, OpKind, PairOverlap, Placement, Schedule, ScheduleRules,
+};
 pub use simulation::{Simulation, TimelineOp};
 pub use solution::{Objective, Solution, Status};
 pub use traits::{CostModel, Partitioner, Threaded, TimeLimited, WarmStartable};

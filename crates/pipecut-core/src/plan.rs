@@ -59,6 +59,7 @@ impl Plan {
     ) -> Plan {
         let mut notes = solution.notes;
         notes.extend(assumed_split_note(problem));
+        notes.extend(pair_overlap_note(problem));
         Plan {
             algorithm: algorithm.into(),
             partition: solution.partition,
@@ -179,6 +180,16 @@ fn assumed_split_note(problem: &Problem) -> Option<String> {
             "backward_weight not given for {assumed} of {} layers: half of each of their backwards taken as its weight-gradient part (PyTorch's convention)",
             layers.len()
         )
+    })
+}
+
+/// The note a plan carries when overlapped pairs were simulated as running
+/// at once.
+fn pair_overlap_note(problem: &Problem) -> Option<String> {
+    (problem.pair_overlap() == crate::PairOverlap::Perfect).then(|| {
+        "overlapped forward/backward pairs simulated as running at once (pair_overlap = perfect): \
+         the best an overlap function can reach, not what PyTorch's runtime does without one"
+            .to_string()
     })
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chain::Chain;
 use crate::error::{Error, Result};
-use crate::schedule::Schedule;
+use crate::schedule::{PairOverlap, Schedule};
 
 /// A point-to-point link between consecutive stages.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -51,6 +51,13 @@ pub struct ProblemSpec {
     /// Per-stage compute-time multipliers (heterogeneous devices), one per stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speeds: Option<Vec<f64>>,
+    /// How overlapped forward/backward pairs run (schedules with pairs only).
+    #[serde(default, skip_serializing_if = "is_sequential")]
+    pub pair_overlap: PairOverlap,
+}
+
+fn is_sequential(overlap: &PairOverlap) -> bool {
+    *overlap == PairOverlap::Sequential
 }
 
 impl ProblemSpec {
@@ -65,6 +72,7 @@ impl ProblemSpec {
             memory_capacity: None,
             link: None,
             speeds: None,
+            pair_overlap: PairOverlap::Sequential,
         }
     }
 
@@ -95,6 +103,12 @@ impl ProblemSpec {
     /// Sets per-stage speed factors.
     pub fn with_speeds(mut self, speeds: Vec<f64>) -> Self {
         self.speeds = Some(speeds);
+        self
+    }
+
+    /// Sets how overlapped forward/backward pairs run.
+    pub fn with_pair_overlap(mut self, overlap: PairOverlap) -> Self {
+        self.pair_overlap = overlap;
         self
     }
 
@@ -143,6 +157,8 @@ impl Problem {
             link: Option<Link>,
             #[serde(default)]
             speeds: Option<Vec<f64>>,
+            #[serde(default)]
+            pair_overlap: PairOverlap,
         }
         let raw: Raw = serde_json::from_str(text)?;
         ProblemSpec {
@@ -153,6 +169,7 @@ impl Problem {
             memory_capacity: raw.memory_capacity,
             link: raw.link,
             speeds: raw.speeds,
+            pair_overlap: raw.pair_overlap,
         }
         .check()
     }
@@ -190,6 +207,11 @@ impl Problem {
     /// Device that runs global stage `stage`, by the schedule's placement.
     pub fn device_of(&self, stage: usize) -> usize {
         self.spec.schedule.device_of(stage, self.spec.stages)
+    }
+
+    /// How overlapped forward/backward pairs run.
+    pub fn pair_overlap(&self) -> PairOverlap {
+        self.spec.pair_overlap
     }
 
     /// Memory per device, if limited.
@@ -266,6 +288,12 @@ impl TryFrom<ProblemSpec> for Problem {
             });
         }
         spec.schedule.check(p, spec.micro_batches)?;
+        if spec.pair_overlap != PairOverlap::Sequential && !spec.schedule.has_overlapped_pairs() {
+            return Err(Error::PairOverlapWithoutPairs {
+                value: spec.pair_overlap.as_str(),
+                schedule: spec.schedule.to_string(),
+            });
+        }
         if let Some(link) = spec.link {
             if !link.latency.is_finite() || link.latency < 0.0 {
                 return Err(Error::InvalidLink {

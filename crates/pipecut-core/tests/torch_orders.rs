@@ -40,16 +40,7 @@ fn data_dir() -> PathBuf {
 fn load(name: &str) -> Golden {
     let path = data_dir().join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let mut golden: Golden = serde_json::from_str(&text).unwrap();
-    // An overlapped pair `<a>+<b>` runs its two parts back to back.
-    for case in &mut golden.cases {
-        for order in &mut case.orders {
-            *order = order
-                .iter()
-                .flat_map(|a| a.split('+').map(str::to_string))
-                .collect();
-        }
-    }
+    let golden: Golden = serde_json::from_str(&text).unwrap();
     assert_eq!(golden.schedule, name);
     golden
 }
@@ -59,20 +50,41 @@ fn torch_action(stage: usize, kind: OpKind, micro_batch: usize) -> String {
     format!("{stage}{}{micro_batch}", kind.letter())
 }
 
-/// pipecut's order of every device, in torch's notation.
+/// pipecut's order of every device, in torch's notation: an overlapped
+/// pair (torch's `OVERLAP_F_B`) is `<a>+<b>`.
 fn orders(schedule: Schedule, stages: usize, micro_batches: usize) -> Vec<Vec<String>> {
     (0..schedule.devices(stages))
         .map(|d| {
-            schedule
+            let actions = schedule
                 .device_order(stages, micro_batches, d)
                 .iter()
                 .map(|op| {
                     let stage = schedule.stage_of(d, op.chunk, stages);
                     torch_action(stage, op.kind, op.micro_batch)
                 })
-                .collect()
+                .collect();
+            join_pairs(
+                actions,
+                &schedule.overlapped_pairs(stages, micro_batches, d),
+            )
         })
         .collect()
+}
+
+/// Joins the actions at each pair position `i` and `i + 1` with `+`.
+fn join_pairs(actions: Vec<String>, pairs: &[usize]) -> Vec<String> {
+    let mut out = Vec::with_capacity(actions.len());
+    let mut pairs = pairs.iter().peekable();
+    let mut actions = actions.into_iter().enumerate();
+    while let Some((i, action)) = actions.next() {
+        if pairs.next_if(|&&p| p == i).is_some() {
+            let (_, second) = actions.next().unwrap_or_default();
+            out.push(format!("{action}+{second}"));
+        } else {
+            out.push(action);
+        }
+    }
+    out
 }
 
 /// Replays one golden file against `schedule(v)`: every case torch runs must

@@ -8,7 +8,9 @@
 //! list; a simulation is then one branch-light pass over that list.
 
 use pipecut_core::schedule::in_flight_peaks;
-use pipecut_core::{Op, OpKind, Partition, Prefix, Problem, Schedule, Simulation, TimelineOp};
+use pipecut_core::{
+    Op, OpKind, PairOverlap, Partition, Prefix, Problem, Schedule, Simulation, TimelineOp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
@@ -119,6 +121,9 @@ pub struct Scratch {
     binding: Vec<u32>,
     /// Last slot run on each device.
     previous: Vec<u32>,
+    /// Start of the last operation run on each device (perfect pair
+    /// overlap only: the second part of a pair may start there).
+    last_start: Vec<f64>,
 }
 
 thread_local! {
@@ -145,6 +150,9 @@ struct FlatOp {
     input: u32,
     /// Index of the input's transfer delay in the table (`(K + 1) P`: no delay).
     delay: u32,
+    /// Runs alongside the operation before it on its device: the second
+    /// part of an overlapped pair under [`PairOverlap::Perfect`].
+    overlaps: bool,
 }
 
 /// Why a simulator cannot run (kept instead of panicking in constructors
@@ -202,6 +210,7 @@ pub struct Simulator {
     micro_batches: usize,
     devices: usize,
     orders: Vec<Vec<Op>>,
+    pair_overlap: PairOverlap,
     peak_in_flight: Vec<usize>,
     /// `offset[d]`: index of device `d`'s first operation in flat
     /// `(device, position)` numbering.
@@ -224,13 +233,44 @@ const TIE: f64 = 1e-9;
 pub const MAX_OPERATIONS: usize = 1 << 27;
 
 impl Simulator {
-    /// Builds the per-device orders of a checked problem.
+    /// Builds the per-device orders of a checked problem (with its
+    /// [`PairOverlap`]).
     pub fn new(problem: &Problem) -> Self {
         Simulator::for_schedule(
             problem.schedule(),
             problem.stages(),
             problem.micro_batches(),
         )
+        .with_pair_overlap(problem.pair_overlap())
+    }
+
+    /// Runs the schedule's overlapped pairs as `overlap` says (the default
+    /// is [`PairOverlap::Sequential`]; schedules without pairs ignore it).
+    /// Under [`PairOverlap::Perfect`] the second part of a pair starts as
+    /// soon as its input is there and the first part has started, and the
+    /// device is free once both parts have ended.
+    pub fn with_pair_overlap(mut self, overlap: PairOverlap) -> Self {
+        self.pair_overlap = overlap;
+        for op in &mut self.flat {
+            op.overlaps = false;
+        }
+        if overlap == PairOverlap::Perfect && self.invalid.is_none() {
+            for d in 0..self.devices {
+                let pairs = self
+                    .schedule
+                    .overlapped_pairs(self.stages, self.micro_batches, d);
+                for i in pairs {
+                    let slot = self.slot_of[self.offset[d] + i + 1] as usize;
+                    self.flat[slot - 1].overlaps = true;
+                }
+            }
+        }
+        self
+    }
+
+    /// How overlapped pairs run.
+    pub fn pair_overlap(&self) -> PairOverlap {
+        self.pair_overlap
     }
 
     /// Builds the orders for a schedule directly. Inputs that a checked
@@ -370,6 +410,7 @@ impl Simulator {
             micro_batches,
             devices,
             orders,
+            pair_overlap: PairOverlap::Sequential,
             peak_in_flight,
             offset,
             flat,
@@ -509,16 +550,38 @@ impl Simulator {
 
     /// The timing pass: every operation once, in topological order.
     fn pass(&self, scratch: &mut Scratch) -> f64 {
+        match self.pair_overlap {
+            PairOverlap::Sequential => self.pass_with::<false>(scratch),
+            PairOverlap::Perfect => self.pass_with::<true>(scratch),
+        }
+    }
+
+    /// [`Simulator::pass`], compiled without the pair-overlap branch unless
+    /// `PAIRS`.
+    fn pass_with<const PAIRS: bool>(&self, scratch: &mut Scratch) -> f64 {
         let Scratch {
-            table, end, free, ..
+            table,
+            end,
+            free,
+            last_start,
+            ..
         } = scratch;
         end.clear();
         end.resize(self.flat.len() + 1, 0.0);
         free.clear();
         free.resize(self.devices, 0.0);
+        if PAIRS {
+            last_start.clear();
+            last_start.resize(self.devices, 0.0);
+        }
         for (i, op) in self.flat.iter().enumerate() {
+            let d = op.device as usize;
             let ready = end[op.input as usize] + table[op.delay as usize];
-            let device_free = free[op.device as usize];
+            let device_free = if PAIRS && op.overlaps {
+                last_start[d]
+            } else {
+                free[d]
+            };
             let start = if ready > device_free {
                 ready
             } else {
@@ -526,7 +589,16 @@ impl Simulator {
             };
             let finish = start + table[op.duration as usize];
             end[i + 1] = finish;
-            free[op.device as usize] = finish;
+            if PAIRS {
+                last_start[d] = start;
+                free[d] = if op.overlaps {
+                    free[d].max(finish)
+                } else {
+                    finish
+                };
+            } else {
+                free[d] = finish;
+            }
         }
         // Durations are >= 0, so each device finishes with its last operation.
         free.iter().copied().fold(0.0, f64::max)
@@ -640,6 +712,7 @@ impl Simulator {
             start,
             binding,
             previous,
+            last_start,
         } = &mut *scratch;
         // The same pass as `pass`, also keeping binding predecessors (and
         // starts, for a timeline).
@@ -655,15 +728,24 @@ impl Simulator {
         free.resize(self.devices, 0.0);
         previous.clear();
         previous.resize(self.devices, 0);
+        last_start.clear();
+        last_start.resize(self.devices, 0.0);
         let mut busy = vec![0.0f64; self.devices];
         for (i, op) in self.flat.iter().enumerate() {
             let slot = i + 1;
             let d = op.device as usize;
             let ready = end[op.input as usize] + table[op.delay as usize];
-            let st = if ready > free[d] { ready } else { free[d] };
+            // The second part of a perfectly overlapped pair may start with
+            // the first.
+            let device_free = if op.overlaps { last_start[d] } else { free[d] };
+            let st = if ready > device_free {
+                ready
+            } else {
+                device_free
+            };
             // Rounding noise must not decide which predecessor binds: the
             // input binds only if it arrives later by more than that noise.
-            let bind = if ready - free[d] > TIE * ready.abs() {
+            let bind = if ready - device_free > TIE * ready.abs() {
                 op.input
             } else {
                 previous[d]
@@ -675,9 +757,22 @@ impl Simulator {
             }
             end[slot] = finish;
             binding[slot] = bind;
-            free[d] = finish;
-            busy[d] += duration;
-            previous[d] = slot as u32;
+            // Busy time counts the device's covered time once.
+            busy[d] += if op.overlaps {
+                (finish - st.max(free[d])).max(0.0)
+            } else {
+                duration
+            };
+            // After a pair the device waits for whichever part ends last.
+            if !op.overlaps || finish >= free[d] {
+                previous[d] = slot as u32;
+            }
+            free[d] = if op.overlaps {
+                free[d].max(finish)
+            } else {
+                finish
+            };
+            last_start[d] = st;
         }
         let step_time = free.iter().copied().fold(0.0, f64::max);
         let critical_stage = self.critical_stage(scratch, step_time);
@@ -919,6 +1014,7 @@ fn topological(
                 duration: layout.duration(s, op.kind),
                 input,
                 delay,
+                overlaps: false,
             });
             let placed = flat.len() as u32;
             slot_of[offset[d] + next[d]] = placed;

@@ -257,13 +257,18 @@ fn axis(doc: &mut Document, layout: &Layout, unit: &str) {
 /// The operations, with a tooltip each and the micro-batch number when it
 /// fits on the bar.
 fn bars(doc: &mut Document, layout: &Layout, timeline: &[TimelineOp], unit: &str) {
-    for op in timeline {
+    let lanes = lanes(timeline);
+    for (op, lane) in timeline.iter().zip(lanes) {
         if !(op.start.is_finite() && op.end.is_finite()) || op.end <= op.start {
             continue;
         }
         let x0 = layout.x_of(op.start.max(0.0));
         let w = layout.x_of(op.end) - x0;
-        let y = TOP + op.device as f64 * ROW + (ROW - BAR) / 2.0;
+        let (y, height) = match lane {
+            Lane::Full => (TOP + op.device as f64 * ROW + (ROW - BAR) / 2.0, BAR),
+            Lane::Upper => (TOP + op.device as f64 * ROW + (ROW - BAR) / 2.0, BAR / 2.0),
+            Lane::Lower => (TOP + op.device as f64 * ROW + ROW / 2.0, BAR / 2.0),
+        };
         let (fill, dark) = colour(op.kind, op.chunk, layout.chunks);
         let tooltip = format!(
             "{} of micro-batch {}, stage {} (chunk {}) on device {}: {} to {} {unit}",
@@ -276,7 +281,7 @@ fn bars(doc: &mut Document, layout: &Layout, timeline: &[TimelineOp], unit: &str
             number(op.end),
         );
         doc.push(
-            rect(x0, y, w, BAR)
+            rect(x0, y, w, height)
                 .attr("fill", fill)
                 .attr("stroke", "white")
                 .attr("stroke-width", 0.5)
@@ -285,13 +290,36 @@ fn bars(doc: &mut Document, layout: &Layout, timeline: &[TimelineOp], unit: &str
         let label = op.micro_batch.to_string();
         if w >= label.len() as f64 * CHAR_WIDTH + 4.0 {
             doc.push(
-                text(x0 + w / 2.0, y + BAR / 2.0 + 4.0, &label)
+                text(x0 + w / 2.0, y + height / 2.0 + 4.0, &label)
                     .attr("font-size", LABEL_FONT)
                     .attr("text-anchor", "middle")
                     .attr("fill", if dark { "white" } else { "#111" }),
             );
         }
     }
+}
+
+/// Where on its row a bar goes: operations that run at the same time on one
+/// device (perfectly overlapped pairs) share the row, one above the other.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lane {
+    Full,
+    Upper,
+    Lower,
+}
+
+/// The lane of every operation of a device-by-device timeline: an operation
+/// that starts before the one before it on its device ends goes below it.
+fn lanes(timeline: &[TimelineOp]) -> Vec<Lane> {
+    let mut lanes = vec![Lane::Full; timeline.len()];
+    for i in 1..timeline.len() {
+        let (prev, op) = (&timeline[i - 1], &timeline[i]);
+        if op.device == prev.device && op.start < prev.end && op.end > op.start {
+            lanes[i - 1] = Lane::Upper;
+            lanes[i] = Lane::Lower;
+        }
+    }
+    lanes
 }
 
 /// The operation kinds a timeline runs, in [`OpKind::index`] order.

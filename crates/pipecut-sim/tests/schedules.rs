@@ -1,7 +1,7 @@
 //! Every schedule simulates on every size it accepts, and the facts the
 //! zero-bubble schedules are built on hold.
 
-use pipecut_core::{Op, OpKind, Schedule};
+use pipecut_core::{Op, OpKind, PairOverlap, Schedule};
 use pipecut_sim::{Simulator, StageTimes};
 
 /// Every schedule with 1 to 3 chunks per device, on 1 to 6 devices and 1 to
@@ -163,4 +163,115 @@ fn v_schedules_have_no_steady_state_bubble() {
         let got = bubble(Schedule::ZbvZeroBubble, d, 4 * d, (1.0, 1.0, 1.0));
         assert!(close(got, (d - 1) as f64 * 0.5), "D={d}: {got}");
     }
+}
+
+/// DualPipeV with perfectly overlapped pairs on uniform stages (`F <= B`):
+/// each pair's forward hides under its backward, so the step time shrinks by
+/// `F` for every pair of the device with the most pairs.
+#[test]
+fn perfect_overlap_hides_each_pairs_forward_on_uniform_stages() {
+    for d in 2..=5 {
+        for m in [2 * d, 4 * d, 8 * d] {
+            let p = 2 * d;
+            let times = StageTimes::uniform(p, 1.0, 2.0);
+            let sequential = Simulator::for_schedule(Schedule::DualPipeV, p, m);
+            let perfect = sequential.clone().with_pair_overlap(PairOverlap::Perfect);
+            let most_pairs = (0..d)
+                .map(|r| Schedule::DualPipeV.overlapped_pairs(p, m, r).len())
+                .max()
+                .unwrap();
+            assert!(most_pairs > 0);
+            let saved = sequential.run_times(&times, false).unwrap().step_time
+                - perfect.run_times(&times, false).unwrap().step_time;
+            assert!(close(saved, most_pairs as f64), "D={d} M={m}: {saved}");
+        }
+    }
+}
+
+/// A deterministic stream of stage times in `[0.1, 2.1)`.
+fn pseudo_random(seed: u64, n: usize) -> Vec<f64> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            0.1 + 2.0 * ((x >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+/// On arbitrary stage times perfect overlap is never slower than running
+/// pairs back to back, hides at most the shorter part of each pair on each
+/// device, and the fast pass agrees with the full one.
+#[test]
+fn perfect_overlap_never_slows_and_hides_at_most_the_shorter_parts() {
+    for seed in 0..40 {
+        let d = 2 + (seed as usize % 4);
+        let (p, m) = (2 * d, 2 * d + seed as usize % 5);
+        let f = pseudo_random(seed, p);
+        let b: Vec<f64> = pseudo_random(seed + 1000, p)
+            .iter()
+            .map(|x| 2.0 * x)
+            .collect();
+        let mut times = StageTimes::new(f.clone(), b.clone(), pseudo_random(seed + 2000, p));
+        times.backward_weight = b.iter().map(|x| x / 3.0).collect();
+        let sequential = Simulator::for_schedule(Schedule::DualPipeV, p, m);
+        let perfect = sequential.clone().with_pair_overlap(PairOverlap::Perfect);
+        let seq = sequential.run_times(&times, false).unwrap();
+        let per = perfect.run_times(&times, true).unwrap();
+        assert!(per.step_time <= seq.step_time + 1e-9, "seed {seed}");
+        let mut scratch = Default::default();
+        assert_eq!(
+            perfect.run_times_with(&mut scratch, &times).unwrap(),
+            per.step_time
+        );
+        for device in 0..d {
+            let order = Schedule::DualPipeV.device_order(p, m, device);
+            let duration = |op: &Op| {
+                let k = Schedule::DualPipeV.stage_of(device, op.chunk, p);
+                op.kind.duration(
+                    times.forward[k],
+                    times.backward[k],
+                    times.backward_weight[k],
+                )
+            };
+            let hidden: f64 = Schedule::DualPipeV
+                .overlapped_pairs(p, m, device)
+                .iter()
+                .map(|&i| duration(&order[i]).min(duration(&order[i + 1])))
+                .sum();
+            let busy = per.device_busy[device];
+            assert!(
+                busy >= seq.device_busy[device] - hidden - 1e-9,
+                "seed {seed}"
+            );
+            assert!(per.step_time >= busy - 1e-9);
+        }
+    }
+}
+
+/// Pair overlap is a DualPipeV setting: other schedules reject it by name.
+#[test]
+fn pair_overlap_needs_a_schedule_with_pairs() {
+    let chain = pipecut_testkit::uniform(8, 1.0, 2.0);
+    let spec = |schedule| {
+        pipecut_core::ProblemSpec::new(chain.clone(), 4)
+            .with_micro_batches(8)
+            .with_schedule(schedule)
+            .with_pair_overlap(PairOverlap::Perfect)
+            .check()
+    };
+    let e = spec(Schedule::ZbvZeroBubble).unwrap_err().to_string();
+    assert!(
+        e.contains("pair_overlap") && e.contains("zbv-zero-bubble"),
+        "{e}"
+    );
+    let problem = spec(Schedule::DualPipeV).unwrap();
+    assert_eq!(
+        Simulator::new(&problem).pair_overlap(),
+        PairOverlap::Perfect
+    );
 }

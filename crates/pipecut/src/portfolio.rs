@@ -19,13 +19,14 @@
 //! that load is at least `exact`'s proven optimum when no link charges
 //! transfer time (the optimum then counts compute only). So without a link
 //! the plan carries the lower bound `M x optimum` and the status `feasible`
-//! (`optimal` when the best split meets it); with a link, or when `exact`
-//! cannot solve the problem, the status is `heuristic`.
+//! (`optimal` when the best split meets it); with a link, with perfectly
+//! overlapped pairs (two operations at once), or when `exact` cannot solve
+//! the problem, the status is `heuristic`.
 
 use pipecut_core::format::number;
 use pipecut_core::{
-    evaluate, Error as CoreError, Objective, Partition, Partitioner, Problem, Result, Solution,
-    Status,
+    evaluate, Error as CoreError, Objective, PairOverlap, Partition, Partitioner, Problem, Result,
+    Solution, Status,
 };
 use pipecut_heuristics::{autopipe_search, autopipe_search_from, Torchtitan};
 
@@ -158,6 +159,7 @@ impl Auto {
 fn with_bound(problem: &Problem, best: Candidate, exact: Option<&Solution>) -> Solution {
     let bound = exact
         .filter(|s| s.status == Status::Optimal && problem.link().is_none())
+        .filter(|_| problem.pair_overlap() == PairOverlap::Sequential)
         .and_then(|s| s.bound)
         .map(|b| problem.micro_batches() as f64 * b)
         .filter(|b| b.is_finite());

@@ -24,6 +24,8 @@ struct Builder {
     /// Next backward micro-batch per chunk (full or input-gradient).
     backward: [usize; 2],
     pending_weights: VecDeque<(usize, usize)>,
+    /// Position of the forward of every overlapped pair.
+    pairs: Vec<usize>,
 }
 
 impl Builder {
@@ -49,6 +51,7 @@ impl Builder {
 
     /// A forward of `forward_chunk` paired with a full backward of the other.
     fn pair(&mut self, forward_chunk: usize) {
+        self.pairs.push(self.order.len());
         self.forward(forward_chunk);
         self.backward(1 - forward_chunk, false);
     }
@@ -89,55 +92,69 @@ impl ScheduleRules for DualPipeV {
     }
 
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op> {
-        let (d, r, m) = (stages / 2, device, micro_batches);
-        let mut b = Builder {
-            order: Vec::with_capacity(6 * m),
-            forward: [0; 2],
-            backward: [0; 2],
-            pending_weights: VecDeque::new(),
-        };
-        for _ in 0..2 * (d - r - 1) {
-            b.forward(0);
-        }
-        for _ in 0..r + 1 {
-            b.forward(0);
-            b.forward(1);
-        }
-        for _ in 0..d - r - 1 {
-            b.backward(1, true);
-            b.pending_weight();
-            b.forward(1);
-        }
-        for i in 0..(m + r + 1).saturating_sub(2 * d) {
-            if i == 0 && r == d - 1 {
-                b.forward(0);
-                b.backward(1, false);
-            } else {
-                b.pair(0);
-            }
-            b.pair(1);
-        }
-        for _ in 0..d - r - 1 {
-            b.backward(1, false);
-            b.pair(1);
-        }
-        // Split backwards from the middle of this phase on (odd devices
-        // switch one operation earlier than even ones).
-        let mut split = false;
-        let middle = r.div_ceil(2); // (r + 1) div 2: the middle of r + 1 steps
-        for i in 0..r + 1 {
-            split |= i == middle && r % 2 == 1;
-            b.backward(1, split);
-            split |= i == middle && r % 2 == 0;
-            b.backward(0, split);
-        }
-        for _ in 0..d - r - 1 {
-            b.pending_weight();
-            b.backward(0, split);
-        }
-        for _ in 0..r + 1 {
-            b.pending_weight();
-        }
-        b.order
+        build(stages, micro_batches, device).order
     }
+
+    fn overlapped_pairs(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<usize> {
+        build(stages, micro_batches, device).pairs
+    }
+
+    fn has_overlapped_pairs(&self) -> bool {
+        true
+    }
+}
+
+/// `device`'s order and its pairs, built as PyTorch builds them.
+fn build(stages: usize, micro_batches: usize, device: usize) -> Builder {
+    let (d, r, m) = (stages / 2, device, micro_batches);
+    let mut b = Builder {
+        order: Vec::with_capacity(6 * m),
+        forward: [0; 2],
+        backward: [0; 2],
+        pending_weights: VecDeque::new(),
+        pairs: Vec::new(),
+    };
+    for _ in 0..2 * (d - r - 1) {
+        b.forward(0);
+    }
+    for _ in 0..r + 1 {
+        b.forward(0);
+        b.forward(1);
+    }
+    for _ in 0..d - r - 1 {
+        b.backward(1, true);
+        b.pending_weight();
+        b.forward(1);
+    }
+    for i in 0..(m + r + 1).saturating_sub(2 * d) {
+        if i == 0 && r == d - 1 {
+            b.forward(0);
+            b.backward(1, false);
+        } else {
+            b.pair(0);
+        }
+        b.pair(1);
+    }
+    for _ in 0..d - r - 1 {
+        b.backward(1, false);
+        b.pair(1);
+    }
+    // Split backwards from the middle of this phase on (odd devices
+    // switch one operation earlier than even ones).
+    let mut split = false;
+    let middle = r.div_ceil(2); // (r + 1) div 2: the middle of r + 1 steps
+    for i in 0..r + 1 {
+        split |= i == middle && r % 2 == 1;
+        b.backward(1, split);
+        split |= i == middle && r % 2 == 0;
+        b.backward(0, split);
+    }
+    for _ in 0..d - r - 1 {
+        b.pending_weight();
+        b.backward(0, split);
+    }
+    for _ in 0..r + 1 {
+        b.pending_weight();
+    }
+    b
 }

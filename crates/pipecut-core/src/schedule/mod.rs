@@ -257,6 +257,32 @@ impl OpKind {
     }
 }
 
+/// How a device runs an overlapped forward/backward pair (DualPipeV's
+/// `OVERLAP_F_B`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PairOverlap {
+    /// One part after the other, the forward first: what PyTorch's runtime
+    /// does unless the model supplies an overlap function.
+    #[default]
+    Sequential,
+    /// Both parts at once: the backward may start as soon as the forward
+    /// has started (and its own input is there), and the device is free when
+    /// both have ended. A pair whose inputs are ready together takes the
+    /// longer of its two parts: the best an overlap function can reach.
+    Perfect,
+}
+
+impl PairOverlap {
+    /// Lower-case name (`sequential`, `perfect`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PairOverlap::Sequential => "sequential",
+            PairOverlap::Perfect => "perfect",
+        }
+    }
+}
+
 /// One operation in a device's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Op {
@@ -439,6 +465,19 @@ pub trait ScheduleRules: std::fmt::Debug + Send + Sync {
     /// The order in which `device` runs its operations.
     fn order(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<Op>;
 
+    /// Positions `i` in `device`'s order where operations `i` and `i + 1`
+    /// form an overlapped pair (PyTorch's `OVERLAP_F_B`), ascending
+    /// (default: none).
+    fn overlapped_pairs(&self, stages: usize, micro_batches: usize, device: usize) -> Vec<usize> {
+        let _ = (stages, micro_batches, device);
+        Vec::new()
+    }
+
+    /// Whether the orders contain overlapped pairs (default: no).
+    fn has_overlapped_pairs(&self) -> bool {
+        false
+    }
+
     /// What `op`, run on global stage `stage`, waits for (besides the
     /// operation before it on its device).
     #[inline]
@@ -585,6 +624,27 @@ impl Schedule {
             return Vec::new();
         }
         with_rules!(*self, |r| r.order(stages, micro_batches, device))
+    }
+
+    /// Positions `i` in `device`'s order where operations `i` and `i + 1`
+    /// form an overlapped forward/backward pair (DualPipeV); empty for other
+    /// schedules and for inputs [`Schedule::device_order`] rejects.
+    pub fn overlapped_pairs(
+        &self,
+        stages: usize,
+        micro_batches: usize,
+        device: usize,
+    ) -> Vec<usize> {
+        if !self.runs(stages, micro_batches) || device >= self.devices(stages) {
+            return Vec::new();
+        }
+        with_rules!(*self, |r| r.overlapped_pairs(stages, micro_batches, device))
+    }
+
+    /// Whether the schedule's orders contain overlapped pairs, which
+    /// [`PairOverlap`] decides how to run.
+    pub fn has_overlapped_pairs(&self) -> bool {
+        with_rules!(*self, |r| r.has_overlapped_pairs())
     }
 
     /// Peak number of micro-batches whose activations each stage holds at
