@@ -25,9 +25,10 @@
 
 use pipecut_core::format::number;
 use pipecut_core::{
-    evaluate, Error as CoreError, Objective, PairOverlap, Partition, Partitioner, Problem, Result,
-    Solution, Status,
+    evaluate_with, Error as CoreError, Objective, PairOverlap, Partition, Partitioner, Prefix,
+    Problem, Result, Solution, Status,
 };
+use pipecut_sim::Simulator;
 use pipecut_heuristics::{autopipe_search, autopipe_search_from, Torchtitan};
 
 use crate::exact::Exact;
@@ -85,14 +86,16 @@ impl Partitioner for Auto {
             }
         };
         let splits = self.splits(problem, exact.as_ref(), &mut notes);
+        let prefix = Prefix::new(problem);
+        let simulator = Simulator::new(problem);
         let mut best: Option<Candidate> = None;
         for (source, partition) in splits {
-            if !evaluate(problem, &partition).fits_memory {
+            if !evaluate_with(problem, &prefix, &partition).fits_memory {
                 continue;
             }
-            let step_time = pipecut_sim::simulate(problem, &partition, false)
-                .map_err(|e| solver_error(e.into()))?
-                .step_time;
+            let step_time = simulator
+                .step_time(problem, &prefix, &partition)
+                .map_err(|e| solver_error(e.into()))?;
             if best.as_ref().is_none_or(|b| step_time < b.step_time) {
                 best = Some(Candidate {
                     source,
