@@ -101,6 +101,41 @@ pub enum HeuristicError {
         /// The capacity.
         capacity: u64,
     },
+    /// A partitioner does not model the problem's schedule.
+    #[error("{algorithm}: schedule `{schedule}` is not supported (it models {supported})")]
+    UnsupportedSchedule {
+        /// The partitioner.
+        algorithm: &'static str,
+        /// The schedule asked for.
+        schedule: String,
+        /// The schedules it models.
+        supported: &'static str,
+    },
+    /// autopipe-torchtitan: an input the torchtitan partitioner rejects.
+    #[error("autopipe-torchtitan: `{field}` = {value} is invalid: {reason}")]
+    TorchtitanInput {
+        /// The input (as the original names it).
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What the original requires.
+        reason: String,
+    },
+    /// autopipe-torchtitan: the original's schedule construction cannot
+    /// proceed (it raises, or would loop forever).
+    #[error("autopipe-torchtitan: {schedule} with {ranks} ranks, {stages} stages and {micro_batches} micro-batches: {reason}")]
+    TorchtitanSchedule {
+        /// The schedule's name.
+        schedule: &'static str,
+        /// Physical ranks.
+        ranks: usize,
+        /// Logical stages.
+        stages: usize,
+        /// Micro-batches.
+        micro_batches: usize,
+        /// What went wrong.
+        reason: &'static str,
+    },
     /// A core error (partition validation, memory infeasibility).
     #[error(transparent)]
     Core(#[from] pipecut_core::Error),

@@ -14,6 +14,7 @@
 //! | [`Greedy`] (`greedy`) | `greedy` | each stage filled up to its speed-aware share of `F + B`; no stage empty |
 //! | [`AutoPipeReference`] (`autopipe-reference`) | `autopipe_reference/` | the reference AutoPipe on exact integers: its DP start, its own 1F1B model, never worse than the start in that model |
 //! | [`AutoPipe`] (`autopipe`) | `autopipe/` | the same search on the real simulator with both moves: never worse than its start, fits the capacity whenever a partition does (exact for one stage per device and for small interleaved problems) |
+//! | [`AutoPipeTorchtitan`] (`autopipe-torchtitan`) | `autopipe_torchtitan/` | torchtitan's schedule-aware AutoPipe rewrite, faithfully: F+B DP, its own action-graph simulator (1F1B, Interleaved1F1B, InterleavedZeroBubble), never worse than its DP baseline in that simulator |
 //!
 //! Shared by the framework rules: [`kind_groups`] (file `layer_groups`:
 //! inputs, blocks, outputs). [`all`] builds every partitioner with defaults;
@@ -46,6 +47,7 @@ mod rule_partitioner;
 
 pub mod autopipe;
 pub mod autopipe_reference;
+pub mod autopipe_torchtitan;
 mod deepspeed;
 mod error;
 mod greedy;
@@ -61,6 +63,7 @@ pub use autopipe::{
 pub use autopipe_reference::{
     autopipe_reference_search, reference_step_time, AutoPipeReference, ReferenceSearch,
 };
+pub use autopipe_torchtitan::AutoPipeTorchtitan;
 pub use deepspeed::{deepspeed_balanced, deepspeed_partition, DeepSpeed};
 pub use error::HeuristicError;
 pub use greedy::{greedy_partition, Greedy};
