@@ -123,10 +123,14 @@ impl Prefix {
     /// `(speed * F, speed * B, speed * W)` of a stage holding `first..end`
     /// (what the simulator runs).
     pub fn stage_compute(&self, speed: f64, first: usize, end: usize) -> (f64, f64, f64) {
+        let backward = speed * (self.backward[end] - self.backward[first]);
+        // Prefix differences of fractional weight-gradient times can round
+        // past the backward's own difference; the part never exceeds the whole.
+        let weight = speed * (self.backward_weight[end] - self.backward_weight[first]);
         (
             speed * (self.forward[end] - self.forward[first]),
-            speed * (self.backward[end] - self.backward[first]),
-            speed * (self.backward_weight[end] - self.backward_weight[first]),
+            backward,
+            weight.clamp(0.0, backward.max(0.0)),
         )
     }
 
@@ -286,6 +290,26 @@ pub fn surrogate_step_time(problem: &Problem, partition: &Partition) -> f64 {
 mod tests {
     use super::*;
     use crate::{Chain, Layer, LayerKind, ProblemSpec, Schedule};
+
+    /// Prefix sums of fractional times can make a stage's weight-gradient
+    /// difference round above its backward difference; the stage's part
+    /// must still be at most its backward (the simulator rejects more).
+    #[test]
+    fn weight_gradient_part_never_exceeds_the_backward() {
+        let layers = vec![
+            Layer::new("a", 1.0, 79.55),
+            Layer::new("b", 1.0, 50.69),
+            Layer::new("c", 1.0, 58.83).with_backward_weight(58.83),
+        ];
+        let problem = ProblemSpec::new(Chain::new("t", "s", layers).unwrap(), 3)
+            .with_micro_batches(3)
+            .check()
+            .unwrap();
+        let prefix = Prefix::new(&problem);
+        let (_, b, w) = prefix.stage_compute(1.0, 2, 3);
+        assert!(w <= b, "{w} > {b}");
+        assert!((w - 58.83).abs() < 1e-9);
+    }
 
     #[test]
     fn comm_charges_both_boundaries_of_inner_stages() {

@@ -68,6 +68,24 @@ pub enum ExactError {
         /// The overflowing total.
         total: f64,
     },
+    /// `exact-steptime`'s bound tables would exceed their size limit.
+    #[error(
+        "`exact-steptime` refuses this problem: `layers` x `stages` = {layers} x {stages} = {cells} \
+         cells, more than {max_cells}; use `auto` or `autopipe`"
+    )]
+    StepTimeTooLarge {
+        /// Number of layers `N`.
+        layers: usize,
+        /// Number of stages `P`.
+        stages: usize,
+        /// `N * P`.
+        cells: usize,
+        /// The limit.
+        max_cells: usize,
+    },
+    /// The simulator refused the problem (e.g. too many operations).
+    #[error("the simulator cannot run this problem: {0}")]
+    Simulation(String),
 }
 
 impl ExactError {

@@ -30,6 +30,11 @@
 //! - `memory_model`: the per-stage memory model both share, and the
 //!   surrogate DP's refusal of schedules that put several stages on a device
 //!   under a cap.
+//! - [`ExactStepTime`] (`exact-steptime`, module `steptime`): the least
+//!   simulated step time, proven by branch-and-bound over stage ends on the
+//!   simulator, with lower bounds every schedule's rules imply (`bounds`)
+//!   and a depth-first search (`search`); `feasible` with the proven gap at
+//!   its node or time limit.
 //! - [`ExactError`]: this crate's typed errors; the solvers return them
 //!   wrapped in [`pipecut_core::Error::Solver`]. A cap that no partition
 //!   meets is [`pipecut_core::Error::MemoryInfeasible`], from
@@ -70,7 +75,9 @@ mod dp;
 mod error;
 mod exact;
 mod memory_model;
+mod steptime;
 
 pub use dp::{Dp, DpObjective, DpSolution, DEFAULT_MAX_CELLS};
 pub use error::ExactError;
 pub use exact::{optimal_bottleneck, BottleneckSolution, Exact};
+pub use steptime::{ExactStepTime, DEFAULT_MAX_NODES, MAX_TABLE_CELLS};

@@ -28,8 +28,8 @@ use pipecut_core::{
     evaluate_with, Error as CoreError, Objective, PairOverlap, Partition, Partitioner, Prefix,
     Problem, Result, Solution, Status,
 };
-use pipecut_sim::Simulator;
 use pipecut_heuristics::{autopipe_search, autopipe_search_from, Torchtitan};
+use pipecut_sim::Simulator;
 
 use crate::exact::Exact;
 

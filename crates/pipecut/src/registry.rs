@@ -90,6 +90,17 @@ pub static ALGORITHMS: &[Algorithm] = &[
         build: |_| Box::new(exact::Dp::surrogate()),
     },
     Algorithm {
+        name: exact::ExactStepTime::NAME,
+        kind: Kind::Exact,
+        objective: Objective::StepTime,
+        description: exact::ExactStepTime::DESCRIPTION,
+        build: |s| {
+            let mut solver = exact::ExactStepTime::default();
+            solver.set_time_limit(s.time_limit());
+            Box::new(solver)
+        },
+    },
+    Algorithm {
         name: heuristics::Uniform::NAME,
         kind: Kind::Baseline,
         objective: Objective::Rule,
@@ -137,6 +148,15 @@ pub static ALGORITHMS: &[Algorithm] = &[
         objective: Objective::StepTime,
         description: heuristics::AutoPipe::DESCRIPTION,
         build: |_| Box::new(heuristics::AutoPipe::default()),
+    },
+    // What torchtitan's autopartition experiment ships, so a baseline: like
+    // the other framework rules it refuses the schedules it does not model.
+    Algorithm {
+        name: heuristics::AutoPipeTorchtitan::NAME,
+        kind: Kind::Baseline,
+        objective: Objective::StepTime,
+        description: heuristics::AutoPipeTorchtitan::DESCRIPTION,
+        build: |_| Box::new(heuristics::AutoPipeTorchtitan),
     },
     Algorithm {
         name: milp::MilpBottleneck::NAME,
