@@ -1,6 +1,7 @@
 //! `pipecut compare`.
 
 use clap::{Args, ValueEnum};
+use pipecut::exact::ExactStepTime;
 use pipecut::harness::{ProblemResult, Runner};
 use pipecut::milp::{MilpBottleneck, MilpStepTime};
 use pipecut::registry;
@@ -35,6 +36,9 @@ pub struct CompareCmd {
     /// Largest chain the MILP models run on (`milp`, `milp-steptime`: larger ones are skipped).
     #[arg(long, value_name = "LAYERS", default_value_t = 64)]
     milp_max_layers: usize,
+    /// Largest chain `exact-steptime` (branch-and-bound, up to --time-limit per problem) runs on.
+    #[arg(long, value_name = "LAYERS", default_value_t = 64)]
+    exact_steptime_max_layers: usize,
     /// Largest chain `milp-steptime` runs on.
     #[arg(long, value_name = "LAYERS", default_value_t = 12)]
     milp_steptime_max_layers: usize,
@@ -58,7 +62,8 @@ impl CompareCmd {
         let algorithms = registry::build_named(&self.algorithms, &self.solver.settings()?)?;
         let options = pipecut::harness::RunOptions::default()
             .with_size_cap(MilpBottleneck::NAME, self.milp_max_layers)
-            .with_size_cap(MilpStepTime::NAME, self.milp_steptime_max_layers);
+            .with_size_cap(MilpStepTime::NAME, self.milp_steptime_max_layers)
+            .with_size_cap(ExactStepTime::NAME, self.exact_steptime_max_layers);
         let runner = Runner::new(&algorithms).with_options(options);
         if !self.schedules.is_empty() {
             return self.run_schedules(&runner);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use pipecut::exact::ExactStepTime;
 use pipecut::milp::{MilpBottleneck, MilpStepTime};
 use pipecut::registry::{self, Kind};
 
@@ -34,6 +35,9 @@ pub struct HarnessCmd {
     /// Largest chain `milp` runs on.
     #[arg(long, value_name = "LAYERS", default_value_t = 32)]
     milp_max_layers: usize,
+    /// Largest chain `exact-steptime` (branch-and-bound, up to --time-limit per problem) runs on.
+    #[arg(long, value_name = "LAYERS", default_value_t = 32)]
+    exact_steptime_max_layers: usize,
     /// Largest chain `milp-steptime` runs on.
     #[arg(long, value_name = "LAYERS", default_value_t = 10)]
     milp_steptime_max_layers: usize,
@@ -64,6 +68,7 @@ impl HarnessCmd {
         let options = pipecut::harness::RunOptions::default()
             .with_size_cap(MilpBottleneck::NAME, self.milp_max_layers)
             .with_size_cap(MilpStepTime::NAME, self.milp_steptime_max_layers)
+            .with_size_cap(ExactStepTime::NAME, self.exact_steptime_max_layers)
             .with_threads(self.jobs);
         let mut runner = pipecut::harness::Runner::new(&algorithms).with_options(options);
         let bar = progress_bar(suite.len(), self.quiet);

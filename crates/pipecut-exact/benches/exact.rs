@@ -3,7 +3,9 @@
 //! - `exact`, N = 10^5, P = 1,024: under 20 ms;
 //! - `dp`, N = 2,000, P = 16: under 1 s;
 //! - `exact` on interleaved schedules (least busiest-device load), N = 128,
-//!   16 devices, 2 stages per device: under 1 s.
+//!   16 devices, 2 stages per device: under 1 s;
+//! - `exact-steptime`, 1F1B, N = 64, P = 8, M = 32: proven optimal in under
+//!   1 s; on N = 24, P = 4, M = 8 (to set next to `milp-steptime`'s bench).
 //!
 //! Run short: `cargo bench -p pipecut-exact --bench exact -- --warm-up-time 1 --measurement-time 3`.
 
@@ -12,8 +14,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pipecut_core::synthetic::{generate, Family};
+use pipecut_core::Partitioner;
 use pipecut_core::{Problem, ProblemSpec, Schedule};
-use pipecut_exact::{optimal_bottleneck, Dp};
+use pipecut_exact::{optimal_bottleneck, Dp, ExactStepTime};
 
 fn problem(family: Family, layers: usize, stages: usize) -> Problem {
     problem_m(family, layers, stages, 1)
@@ -108,5 +111,23 @@ fn device_load(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, large, many_stages, dp, device_load);
+fn steptime(c: &mut Criterion) {
+    for (n, p, m) in [(64, 8, 32), (24, 4, 8)] {
+        for family in Family::ALL {
+            let problem = problem_m(family, n, p, m);
+            let mut g = c.benchmark_group(format!("steptime_n{n}_p{p}_m{m}_{}", family.as_str()));
+            g.sample_size(10);
+            g.measurement_time(Duration::from_secs(3));
+            g.bench_function("exact-steptime", |b| {
+                b.iter(|| {
+                    let s = ExactStepTime::default().solve(black_box(&problem));
+                    black_box(s.expect("solves"))
+                })
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, large, many_stages, dp, device_load, steptime);
 criterion_main!(benches);

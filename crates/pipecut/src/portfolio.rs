@@ -13,15 +13,22 @@
 //! first candidate with the least step time wins (ties keep the earlier one,
 //! so a proven optimum is preferred).
 //!
+//! Then, where the problem is small enough ([`PROOF_MAX_WORK`]), the
+//! branch-and-bound of `exact-steptime` starts from the winner with a node
+//! budget ([`PROOF_NODE_BUDGET`], so the result is the same on every
+//! machine): it either proves the winner (or a better split it finds)
+//! optimal for the simulated step time, or returns its proven bound.
+//!
 //! **What it proves.** Every device runs the forward and the backward of
 //! every micro-batch of each of its stages, one operation at a time, so the
 //! step time is at least `M` times the busiest device's compute load, and
 //! that load is at least `exact`'s proven optimum when no link charges
 //! transfer time (the optimum then counts compute only). So without a link
-//! the plan carries the lower bound `M x optimum` and the status `feasible`
-//! (`optimal` when the best split meets it); with a link, with perfectly
-//! overlapped pairs (two operations at once), or when `exact` cannot solve
-//! the problem, the status is `heuristic`.
+//! the candidates carry the lower bound `M x optimum` and the status
+//! `feasible` (`optimal` when the best split meets it); with a link, with
+//! perfectly overlapped pairs (two operations at once), or when `exact`
+//! cannot solve the problem, that bound is not claimed. The proof search's
+//! bound holds in every case; the larger of the two is reported.
 
 use pipecut_core::format::number;
 use pipecut_core::{
@@ -31,12 +38,20 @@ use pipecut_core::{
 use pipecut_heuristics::{autopipe_search, autopipe_search_from, Torchtitan};
 use pipecut_sim::Simulator;
 
-use crate::exact::Exact;
+use crate::exact::{Exact, ExactStepTime};
 
 /// Largest `layers x stages` for which the AutoPipe candidates run: their
 /// bottleneck-DP tables hold a few words per cell, so larger problems keep
 /// only the other candidates (and say so in a note).
 pub const AUTOPIPE_MAX_CELLS: usize = 1 << 22;
+
+/// Largest `stages x layers^2` for which the proof search runs (its bound
+/// tables cost that much to build).
+pub const PROOF_MAX_WORK: usize = 1 << 22;
+
+/// Nodes the proof search may visit (a few tenths of a second at most on
+/// the problems it runs on).
+pub const PROOF_NODE_BUDGET: u64 = 20_000;
 
 /// Relative slack under which the best step time counts as meeting the
 /// lower bound (rounding of equal sums).
@@ -61,7 +76,7 @@ impl Auto {
     /// Name on the command line.
     pub const NAME: &'static str = "auto";
     /// What it does.
-    pub const DESCRIPTION: &'static str = "least simulated step time among the exact optimum, AutoPipe from it and from its own start, and torchtitan's split; lower bound M x optimum without a link";
+    pub const DESCRIPTION: &'static str = "least simulated step time among the exact optimum, AutoPipe from it and from its own start, and torchtitan's split, then a bounded branch-and-bound that proves it optimal or bounds the gap";
 }
 
 /// One split to compare, with where it came from.
@@ -114,7 +129,50 @@ impl Partitioner for Auto {
                 best.source
             ),
         );
-        Ok(with_bound(problem, best, exact.as_ref()).with_notes(notes))
+        let solution = with_bound(problem, best, exact.as_ref());
+        Ok(prove(problem, solution, &mut notes).with_notes(notes))
+    }
+}
+
+/// Runs the bounded proof search from `solution`'s split where the problem
+/// is small enough, keeping whichever split and bound are better.
+fn prove(problem: &Problem, solution: Solution, notes: &mut Vec<String>) -> Solution {
+    let (n, p) = (problem.layers(), problem.stages());
+    let work = p.saturating_mul(n).saturating_mul(n);
+    if work > PROOF_MAX_WORK {
+        return solution;
+    }
+    let search = ExactStepTime {
+        max_nodes: PROOF_NODE_BUDGET,
+        time_limit: None,
+        warm_start: Some(solution.partition.clone()),
+    };
+    let proof = match search.solve(problem) {
+        Ok(proof) => proof,
+        Err(e) => {
+            notes.push(format!("step-time proof skipped: {e}"));
+            return solution;
+        }
+    };
+    let bound = match (proof.bound, solution.bound) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    if proof.partition != solution.partition {
+        notes.push("branch-and-bound found a faster split than every candidate".into());
+    }
+    notes.push(match proof.status {
+        Status::Optimal => "proven optimal for the simulated step time by branch-and-bound".into(),
+        _ => format!(
+            "branch-and-bound stopped at its budget of {PROOF_NODE_BUDGET} nodes; `exact-steptime` with a time limit searches further"
+        ),
+    });
+    Solution {
+        partition: proof.partition,
+        status: proof.status,
+        objective: Objective::StepTime,
+        bound,
+        notes: solution.notes,
     }
 }
 
