@@ -25,7 +25,7 @@
 //!   `f + i`) of those layers over those stages, with `h_j >= h_k` and
 //!   `t_j >= t_k`.
 
-use pipecut_core::{Prefix, Problem};
+use pipecut_core::{Op, OpKind, Prefix, Problem};
 
 /// For every stage `k` and first layer `a`: the least possible largest
 /// per-micro-batch cost (at the least stage speed) of any split of layers `a..N` into
@@ -176,7 +176,12 @@ pub const CHAIN_BOUND_MAX_WORK: usize = 1 << 27;
 
 impl ChainBound {
     /// The tables, or `None` above [`CHAIN_BOUND_MAX_WORK`].
-    pub fn new(problem: &Problem, prefix: &Prefix, splits: bool) -> Option<ChainBound> {
+    pub fn new(
+        problem: &Problem,
+        prefix: &Prefix,
+        splits: bool,
+        counts: &[[f64; OpKind::COUNT]],
+    ) -> Option<ChainBound> {
         let (n, p) = (problem.layers(), problem.stages());
         if p.checked_mul(n)?.checked_mul(n)? > CHAIN_BOUND_MAX_WORK {
             return None;
@@ -195,8 +200,21 @@ impl ChainBound {
         for v in 0..2 {
             let xs: Vec<f64> = (0..=n).map(|l| sigma * x(v, at(l))).collect();
             let ys: Vec<f64> = (0..=n).map(|l| y(v, at(l))).collect();
-            let stage =
-                |k: usize, a: usize, e: usize| xs[a] + m * problem.speed(k) * (ys[e] - ys[a]);
+            // Variant 0 also takes the round trip: the stage's counted
+            // operations plus the forward and input-gradient work after it.
+            let back: Vec<f64> = (0..=n).map(|l| sigma * input(at(l))).collect();
+            let stage = |k: usize, a: usize, e: usize| {
+                let all = m * problem.speed(k) * (ys[e] - ys[a]);
+                if v == 1 {
+                    return xs[a] + all;
+                }
+                let (fa, ba, wa) = at(a);
+                let (fe, be, we) = at(e);
+                let s = problem.speed(k);
+                let parts = (s * (fe - fa), s * (be - ba), s * (we - wa).clamp(0.0, be - ba));
+                let trip = round_trip_work(&counts[k], parts) + (back[n] - back[e]);
+                xs[a] + all.max(trip)
+            };
             for a in 0..n {
                 q[v][(p - 1) * row + a] = stage(p - 1, a, n);
             }
@@ -221,6 +239,14 @@ impl ChainBound {
         let one = |v: usize| (self.q[v][k * row + a] - self.lead[v][a]).max(0.0);
         (one(0), one(1))
     }
+}
+
+/// `counts` operations of a stage whose per-micro-batch parts are `(f, b, w)`.
+fn round_trip_work(counts: &[f64; OpKind::COUNT], (f, b, w): (f64, f64, f64)) -> f64 {
+    OpKind::ALL
+        .iter()
+        .map(|kind| counts[kind.index()] * kind.duration(f, b, w))
+        .sum()
 }
 
 /// `opt[k][a]` (row-major, `N + 1` per row) for `cost(k, a, e)`; entries that
@@ -257,6 +283,42 @@ fn table(problem: &Problem, cost: impl Fn(usize, usize, usize) -> f64) -> Vec<f6
     opt
 }
 
+/// Per stage, how many of its operations of each kind ([`OpKind::index`]
+/// order) must run before its last forward (that forward included) or from
+/// the backward of that forward's micro-batch on: between the two, the
+/// micro-batch must cross every later stage and come back, so
+/// `h_j + (those operations) + sum_{i>j} (f_i + i_i)` bounds the step time
+/// (the *round-trip* bound). Read off the schedule's own orders.
+pub(super) fn round_trip_counts(problem: &Problem) -> Vec<[f64; OpKind::COUNT]> {
+    let schedule = problem.schedule();
+    let (p, m) = (problem.stages(), problem.micro_batches());
+    let mut counts = vec![[0.0; OpKind::COUNT]; p];
+    for device in 0..schedule.devices(p) {
+        let order = schedule.device_order(p, m, device);
+        for chunk in 0..schedule.virtual_stages() {
+            let k = schedule.stage_of(device, chunk, p);
+            let ops: Vec<Op> = order.iter().copied().filter(|o| o.chunk == chunk).collect();
+            let Some(last_forward) = ops.iter().rposition(|o| o.kind == OpKind::Forward) else {
+                continue;
+            };
+            let mb = ops[last_forward].micro_batch;
+            let back = ops
+                .iter()
+                .position(|o| {
+                    o.micro_batch == mb
+                        && matches!(o.kind, OpKind::Backward | OpKind::BackwardInput)
+                })
+                .unwrap_or(ops.len());
+            for (i, op) in ops.iter().enumerate() {
+                if i <= last_forward || i >= back {
+                    counts[k][op.kind.index()] += 1.0;
+                }
+            }
+        }
+    }
+    counts
+}
+
 /// The per-stage quantities the bounds read, for a stage `a..e` at index `k`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct StageCost {
@@ -271,6 +333,8 @@ pub(super) struct StageCost {
     /// Delay across the boundary after the stage when the next stage sits on
     /// another device.
     pub delay: f64,
+    /// Time of the operations the round-trip bound counts.
+    pub round_trip_work: f64,
 }
 
 impl StageCost {
@@ -279,9 +343,8 @@ impl StageCost {
         problem: &Problem,
         prefix: &Prefix,
         splits: bool,
-        k: usize,
-        a: usize,
-        e: usize,
+        counts: &[f64; OpKind::COUNT],
+        (k, a, e): (usize, usize, usize),
     ) -> Self {
         let (f, b, w) = prefix.stage_compute(problem.speed(k), a, e);
         let input = if splits { (b - w).max(0.0) } else { b };
@@ -293,6 +356,7 @@ impl StageCost {
             forward: f,
             input,
             delay: if crosses { prefix.delay_after(e) } else { 0.0 },
+            round_trip_work: round_trip_work(counts, (f, b, w)),
         }
     }
 }

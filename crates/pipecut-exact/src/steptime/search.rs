@@ -5,7 +5,7 @@ use std::time::Instant;
 use pipecut_core::{Partition, Prefix, Problem};
 use pipecut_sim::{Scratch, Simulator};
 
-use super::bounds::{ChainBound, LastStage, RestTables, StageCost};
+use super::bounds::{round_trip_counts, ChainBound, LastStage, RestTables, StageCost};
 
 /// Relative slack under which a bound counts as reaching the incumbent:
 /// the bounds and the simulator sum the same numbers in different orders.
@@ -59,6 +59,8 @@ pub(super) struct Search<'a> {
     rest: RestTables,
     last_stage: LastStage,
     chain: Option<ChainBound>,
+    /// Per stage: the operations the round-trip bound counts.
+    round_trip: Vec<[f64; pipecut_core::OpKind::COUNT]>,
     splits: bool,
     device_bound: bool,
     in_flight: Vec<usize>,
@@ -86,6 +88,7 @@ impl<'a> Search<'a> {
         deadline: Option<Instant>,
     ) -> Result<Self, pipecut_sim::SimError> {
         let splits = problem.schedule().splits_backward();
+        let round_trip = round_trip_counts(problem);
         let simulator = Simulator::new(problem);
         let mut scratch = Scratch::default();
         let best_time = simulator.step_time_with(&mut scratch, problem, prefix, start)?;
@@ -94,7 +97,8 @@ impl<'a> Search<'a> {
             prefix,
             rest: RestTables::new(problem, prefix, splits),
             last_stage: LastStage::new(problem, prefix, splits),
-            chain: ChainBound::new(problem, prefix, splits),
+            chain: ChainBound::new(problem, prefix, splits, &round_trip),
+            round_trip,
             splits,
             device_bound: problem.pair_overlap() == pipecut_core::PairOverlap::Sequential,
             in_flight: problem.peak_in_flight(),
@@ -244,7 +248,13 @@ impl<'a> Search<'a> {
     /// `path` with stage `k` placed as `a..e`; `None` when a device overflows
     /// the memory capacity (placing more stages only adds memory).
     fn child(&self, path: &Path, k: usize, a: usize, e: usize) -> Option<Path> {
-        let cost = StageCost::new(self.problem, self.prefix, self.splits, k, a, e);
+        let cost = StageCost::new(
+            self.problem,
+            self.prefix,
+            self.splits,
+            &self.round_trip[k],
+            (k, a, e),
+        );
         let d = self.problem.device_of(k);
         let mut child = path.clone();
         let memory = self.prefix.stage_memory(self.in_flight[k], a, e);
@@ -264,7 +274,13 @@ impl<'a> Search<'a> {
         } else {
             0.0
         };
-        child.placed_bound = path.placed_bound.max(stage).max(drain).max(device);
+        // The micro-batch of the stage's last forward crosses every later
+        // stage and back before its backward here.
+        let n = self.problem.layers();
+        let (fr, br, wr) = self.prefix.stage_compute(self.least_speed, e, n);
+        let back = if self.splits { br - wr } else { br };
+        let trip = path.head + cost.round_trip_work + (fr + back.max(0.0)) + 2.0 * cost.delay;
+        child.placed_bound = path.placed_bound.max(stage).max(drain).max(device).max(trip);
         child.head = path.head + cost.forward + cost.delay;
         child.tail = path.tail + cost.input + cost.delay;
         child.starts.push(e);
