@@ -93,37 +93,17 @@ Output format (pretty JSON, two-space indent, fields in this order)::
       ]
     }
 
-Requires PyTorch >= 2.1 (``FlopCounterMode``, ``saved_tensors_hooks``).
+The measuring is :func:`pipecut.torch.profile` (this script is its command
+line), so it needs the pipecut Python package (``pip install .`` from the
+repository) and PyTorch >= 2.1 (``FlopCounterMode``, ``saved_tensors_hooks``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import statistics
 import sys
-import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
-
-CONTAINER_TYPES = ("ModuleList", "ModuleDict", "Sequential")
-
-
-def chain_json(name: str, unit: str, layers: Sequence[Dict[str, Any]]) -> str:
-    """Serialises a chain exactly as pipecut reads it (see the module docs)."""
-    fields = (
-        "name",
-        "kind",
-        "forward",
-        "backward",
-        "backward_weight",
-        "param_bytes",
-        "activation_bytes",
-        "output_bytes",
-    )
-    # An unmeasured ``backward_weight`` is left out: pipecut then assumes half.
-    ordered = [{f: layer[f] for f in fields if layer.get(f) is not None} for layer in layers]
-    return json.dumps({"name": name, "unit": unit, "layers": ordered}, indent=2) + "\n"
+from typing import Any, Callable, Dict, Optional, Sequence
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -135,247 +115,6 @@ def load_callable(spec: str) -> Callable[..., Any]:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
-
-
-def top_level_layers(model) -> List[Tuple[str, Any, str]]:
-    """(name, module, kind) for each top-level child, containers expanded."""
-    children = list(model.named_children())
-    has_container = any(type(m).__name__ in CONTAINER_TYPES for _, m in children)
-    out: List[Tuple[str, Any, str]] = []
-    seen_blocks = False
-    for index, (name, module) in enumerate(children):
-        if type(module).__name__ in CONTAINER_TYPES:
-            seen_blocks = True
-            for sub_name, sub in module.named_children():
-                out.append((f"{name}.{sub_name}", sub, "block"))
-        elif has_container:
-            out.append((name, module, "output" if seen_blocks else "input"))
-        else:
-            kind = "input" if index == 0 else "output" if index == len(children) - 1 else "block"
-            out.append((name, module, kind))
-    return out
-
-
-def _tensors(obj: Any) -> List[Any]:
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        return [obj]
-    if isinstance(obj, (list, tuple)):
-        return [t for o in obj for t in _tensors(o)]
-    if isinstance(obj, dict):
-        return [t for o in obj.values() for t in _tensors(o)]
-    return []
-
-
-def _detach(obj: Any, requires_grad: bool) -> Any:
-    """Detached copies; floating tensors get ``requires_grad`` for backward."""
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        copy = obj.detach().clone()
-        if requires_grad and copy.is_floating_point():
-            copy.requires_grad_(True)
-        return copy
-    if isinstance(obj, tuple):
-        return tuple(_detach(o, requires_grad) for o in obj)
-    if isinstance(obj, list):
-        return [_detach(o, requires_grad) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _detach(v, requires_grad) for k, v in obj.items()}
-    return obj
-
-
-def capture_inputs(model, layers, model_args: Tuple[Any, ...]) -> Dict[str, Tuple[Any, Any]]:
-    """Runs the model once and records each layer's (args, kwargs)."""
-    import torch
-
-    captured: Dict[str, Tuple[Any, Any]] = {}
-    handles = []
-    for name, module, _ in layers:
-
-        def hook(_mod, args, kwargs, name=name):
-            captured.setdefault(name, (_detach(args, False), _detach(kwargs, False)))
-
-        handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
-    try:
-        with torch.no_grad():
-            model(*model_args)
-    finally:
-        for h in handles:
-            h.remove()
-    missing = [name for name, _, _ in layers if name not in captured]
-    if missing:
-        raise SystemExit(f"these layers did not run in the model's forward: {missing}")
-    return captured
-
-
-class Timer:
-    """Wall time of a callable: CUDA events on a GPU, perf_counter on CPU."""
-
-    def __init__(self, device) -> None:
-        self.cuda = device.type == "cuda"
-
-    def __call__(self, fn: Callable[[], Any]) -> float:
-        import torch
-
-        if self.cuda:
-            start = torch.cuda.Event(enable_timing=True)
-            end = torch.cuda.Event(enable_timing=True)
-            torch.cuda.synchronize()
-            start.record()
-            fn()
-            end.record()
-            torch.cuda.synchronize()
-            return start.elapsed_time(end) / 1e3  # ms -> s
-        begin = time.perf_counter()
-        fn()
-        return time.perf_counter() - begin
-
-
-def nbytes(t) -> int:
-    return t.numel() * t.element_size()
-
-
-def split_backward_ops():
-    """PyTorch's I and W ops of zero-bubble schedules, or None if unavailable."""
-    import torch
-
-    if not torch.distributed.is_available():
-        return None
-    try:
-        from torch.distributed.pipelining._backward import (
-            stage_backward_input,
-            stage_backward_weight,
-        )
-    except ImportError:
-        return None
-    return stage_backward_input, stage_backward_weight
-
-
-def profile_layer(
-    module,
-    args: Tuple[Any, ...],
-    kwargs: Dict[str, Any],
-    loss_targets,
-    timer: Timer,
-    warmup: int,
-    iters: int,
-) -> Dict[str, Any]:
-    """Times, counts FLOPs and measures bytes of one layer (see module docs)."""
-    import torch
-    import torch.nn.functional as F
-    from torch.utils.flop_counter import FlopCounterMode
-
-    def inputs():
-        # Fresh leaves per run, made outside the timed region.
-        return _detach(args, True), _detach(kwargs, True)
-
-    def forward(a, k):
-        out = module(*a, **k)
-        if loss_targets is not None:
-            logits = out[0] if isinstance(out, (tuple, list)) else out
-            out = F.cross_entropy(logits.flatten(0, -2).float(), loss_targets.flatten())
-        return out
-
-    def roots(out):
-        """The outputs to backpropagate from and random output gradients."""
-        outs = [t for t in _tensors(out) if t.requires_grad]
-        grads = [torch.randn_like(t) if t.dim() > 0 else torch.ones_like(t) for t in outs]
-        return outs, grads
-
-    def backward(outs, grads):
-        if outs:  # else nothing trainable is upstream of this output
-            torch.autograd.backward(outs, grads)
-
-    weights = [p for p in module.parameters() if p.requires_grad]
-    # The inputs ``inputs()`` gives a gradient to (integer token ids get none).
-    leaves = [t for t in _tensors((args, kwargs)) if t.is_floating_point()]
-    ops = split_backward_ops()
-    # Only a layer with both input and weight gradients needs the split run.
-    split = bool(weights) and bool(leaves) and ops is not None
-
-    def backward_input(a, k, outs, grads):
-        """The I op; returns what the W op needs."""
-        if not outs:  # nothing to backpropagate, and no gradients for W to use
-            return []
-        layer_leaves = [t for t in _tensors((a, k)) if t.requires_grad]
-        return ops[0](outs, grads, layer_leaves, iter(weights))[1]
-
-    def backward_weight(param_groups):
-        ops[1](iter(weights), param_groups)
-
-    params = {p.data_ptr() for p in module.parameters()}
-    saved: Dict[int, int] = {}
-
-    def pack(t):
-        if t.data_ptr() not in params:
-            saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = forward(*inputs())
-    activation_bytes = sum(saved.values())
-    output_bytes = sum(nbytes(t) for t in _tensors(out))
-
-    with FlopCounterMode(display=False) as fwd_counter:
-        out = forward(*inputs())
-    outs, grads = roots(out)
-    with FlopCounterMode(display=False) as bwd_counter:
-        backward(outs, grads)
-    module.zero_grad(set_to_none=True)
-    weight_flops = None
-    if split:
-        a, k = inputs()
-        outs, grads = roots(forward(a, k))
-        groups = backward_input(a, k, outs, grads)
-        with FlopCounterMode(display=False) as weight_counter:
-            backward_weight(groups)
-        module.zero_grad(set_to_none=True)
-        weight_flops = weight_counter.get_total_flops()
-
-    fwd_times, bwd_times, input_times, weight_times = [], [], [], []
-    for i in range(warmup + iters):
-        a, k = inputs()
-        holder: Dict[str, Any] = {}
-        t_fwd = timer(lambda: holder.__setitem__("out", forward(a, k)))
-        outs, grads = roots(holder["out"])
-        t_bwd = timer(lambda: backward(outs, grads))
-        module.zero_grad(set_to_none=True)
-        if split:
-            a, k = inputs()
-            outs, grads = roots(forward(a, k))
-            t_in = timer(lambda: holder.__setitem__("groups", backward_input(a, k, outs, grads)))
-            t_w = timer(lambda: backward_weight(holder["groups"]))
-            module.zero_grad(set_to_none=True)
-        if i >= warmup:
-            fwd_times.append(t_fwd)
-            bwd_times.append(t_bwd)
-            if split:
-                input_times.append(t_in)
-                weight_times.append(t_w)
-    backward_time = statistics.median(bwd_times)
-    backward_flops = bwd_counter.get_total_flops()
-    if split:
-        weight_time = statistics.median(weight_times)
-    elif not weights:
-        weight_time, weight_flops = 0.0, 0
-    elif not leaves:
-        weight_time, weight_flops = backward_time, backward_flops
-    else:
-        weight_time = None  # no split ops in this PyTorch
-    return {
-        "forward": statistics.median(fwd_times),
-        "backward": backward_time,
-        "backward_weight": weight_time,
-        "backward_input_split": statistics.median(input_times) if split else None,
-        "forward_flops": fwd_counter.get_total_flops(),
-        "backward_flops": backward_flops,
-        "backward_weight_flops": weight_flops,
-        "params": sum(p.numel() for p in module.parameters()),
-        "activation_bytes": activation_bytes,
-        "output_bytes": output_bytes,
-    }
 
 
 def demo_model(vocab: int = 2048, dim: int = 256, n_layers: int = 4, heads: int = 8):
@@ -450,6 +189,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import torch
 
+    from pipecut.torch import profile
+
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dtype = getattr(torch, args.dtype)
@@ -463,77 +204,47 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         model_args = built if isinstance(built, tuple) else (built,)
     else:
         model_args = (torch.randint(0, args.vocab, (args.batch_size, args.seq_len), device=device),)
-
-    layers = top_level_layers(model)
-    captured = capture_inputs(model, layers, model_args)
-    timer = Timer(device)
     targets = None
     if args.loss == "cross_entropy":
         targets = torch.randint(0, args.vocab, (args.batch_size, args.seq_len), device=device)
 
-    rows = []
-    missing_split: List[str] = []
-    for index, (layer_name, module, kind) in enumerate(layers):
-        layer_args, layer_kwargs = captured[layer_name]
-        last = index == len(layers) - 1
-        stats = profile_layer(
-            module, layer_args, layer_kwargs, targets if last else None,
-            timer, args.warmup, args.iters,
-        )
-        forward, backward = stats["forward"], stats["backward"]
-        weight = stats["backward_weight"]
-        if args.cost == "flops":
-            forward, backward = float(stats["forward_flops"]), float(stats["backward_flops"])
-            flops = stats["backward_weight_flops"]
-            weight = None if flops is None else float(flops)
-        if weight is None:
-            missing_split.append(layer_name)
-        elif weight > backward:
-            print(
-                f"note: {layer_name}: measured weight-gradient part {weight:.6g} exceeds "
-                f"the backward {backward:.6g} (timing noise); clamped to the backward",
-                file=sys.stderr,
-            )
-            weight = backward
-        rows.append({
-            "name": layer_name,
-            "kind": kind,
-            "forward": forward,
-            "backward": backward,
-            "backward_weight": weight,
-            "param_bytes": stats["params"] * args.bytes_per_param,
-            "activation_bytes": stats["activation_bytes"],
-            "output_bytes": stats["output_bytes"],
-        })
-        split = ""
-        if stats["backward_input_split"] is not None:
-            split = (
-                f" (split: I {stats['backward_input_split'] * 1e3:.3f} "
-                f"W {stats['backward_weight'] * 1e3:.3f} ms)"
-            )
-        elif stats["backward_weight"] is not None:
-            split = f" (W {stats['backward_weight'] * 1e3:.3f} ms)"
-        print(
-            f"{layer_name:<20} {kind:<6} fwd {stats['forward'] * 1e3:9.3f} ms "
-            f"bwd {stats['backward'] * 1e3:9.3f} ms{split}  "
-            f"fwd {stats['forward_flops'] / 1e9:10.3f} GFLOP "
-            f"bwd {stats['backward_flops'] / 1e9:10.3f} GFLOP  act {stats['activation_bytes']} B",
-            file=sys.stderr,
-        )
-    if missing_split:
+    measured = profile(
+        model, model_args, warmup=args.warmup, iters=args.iters,
+        bytes_per_param=args.bytes_per_param, loss_targets=targets,
+        cost=args.cost, name=args.name or name,
+    )
+    for row in measured.layers:
+        report(row)
+    missing = [r["name"] for r in measured.layers if r["backward_weight"] is None]
+    if missing:
         print(
             "note: this PyTorch has no torch.distributed.pipelining; backward_weight is "
-            f"left out for {', '.join(missing_split)} (pipecut assumes half of the backward)",
+            f"left out for {', '.join(missing)} (pipecut assumes half of the backward)",
             file=sys.stderr,
         )
-
-    text = chain_json(args.name or name, "flop" if args.cost == "flops" else "s", rows)
+    text = measured.chain.to_json() + "\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
     return 0
+
+
+def report(row: Dict[str, Any]) -> None:
+    """One line per layer on stderr: times, the backward split, FLOPs."""
+    split = ""
+    if row.get("backward_input_split") is not None:
+        split = f" (split: I {row['backward_input_split'] * 1e3:.3f} W {row['backward_weight'] * 1e3:.3f} ms)"
+    elif row["backward_weight"] is not None:
+        split = f" (W {row['backward_weight'] * 1e3:.3f} ms)"
+    print(
+        f"{row['name']:<20} {row['kind']:<6} fwd {row['forward'] * 1e3:9.3f} ms "
+        f"bwd {row['backward'] * 1e3:9.3f} ms{split}  "
+        f"fwd {row['forward_flops'] / 1e9:10.3f} GFLOP "
+        f"bwd {row['backward_flops'] / 1e9:10.3f} GFLOP  act {row['activation_bytes']} B",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
