@@ -6,7 +6,10 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use pipecut_core::synthetic::{generate, Family};
 use pipecut_core::{Chain, Layer, ProblemSpec, Schedule};
-use pipecut_heuristics::{autopipe_reference_search, autopipe_search, DEFAULT_MAX_EVALUATIONS};
+use pipecut_heuristics::autopipe_reference_search;
+
+mod autopipe_search_bench;
+use autopipe_search_bench::bench_autopipe_search;
 
 /// A transformer-like synthetic chain with integer-valued costs (hundredths
 /// of a block, rounded), as the reference expects.
@@ -38,12 +41,10 @@ fn bench(c: &mut Criterion) {
             .with_micro_batches(2 * p)
             .check()
             .expect("valid problem");
-        group.bench_with_input(
+        bench_autopipe_search(
+            &mut group,
             BenchmarkId::new("simulated", format!("N{n}-P{p}")),
             &problem,
-            |bench, problem| {
-                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
-            },
         );
         // The general DP path: a link and unequal speeds.
         let general = ProblemSpec::new(chain, p)
@@ -52,12 +53,10 @@ fn bench(c: &mut Criterion) {
             .with_speeds((0..p).map(|k| 1.0 + (k % 3) as f64 * 0.25).collect())
             .check()
             .expect("valid problem");
-        group.bench_with_input(
+        bench_autopipe_search(
+            &mut group,
             BenchmarkId::new("simulated-link-speeds", format!("N{n}-P{p}")),
             &general,
-            |bench, problem| {
-                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
-            },
         );
     }
     // Several stages per device: N = 1,000 on 16 devices x 2 stages under
@@ -73,12 +72,10 @@ fn bench(c: &mut Criterion) {
             .with_schedule(schedule)
             .check()
             .expect("valid problem");
-        group.bench_with_input(
+        bench_autopipe_search(
+            &mut group,
             BenchmarkId::new("simulated-16x2", schedule.to_string()),
             &problem,
-            |bench, problem| {
-                bench.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
-            },
         );
     }
     group.finish();

@@ -8,7 +8,9 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use pipecut_core::{Chain, Layer, Problem, ProblemSpec, Schedule};
 use pipecut_heuristics::autopipe_torchtitan::{autopipe_torchtitan_search, layer_inputs};
-use pipecut_heuristics::{autopipe_search, DEFAULT_MAX_EVALUATIONS};
+
+mod autopipe_search_bench;
+use autopipe_search_bench::bench_autopipe_search;
 
 /// Forward cost of layer `i` of `n`.
 fn forward(i: usize, n: usize) -> f64 {
@@ -54,12 +56,10 @@ fn bench(c: &mut Criterion) {
                 &inputs,
                 |b, inputs| b.iter(|| autopipe_torchtitan_search(black_box(inputs)).expect("runs")),
             );
-            group.bench_with_input(
+            bench_autopipe_search(
+                &mut group,
                 BenchmarkId::new(format!("autopipe/{label}"), n),
                 &problem,
-                |b, problem| {
-                    b.iter(|| autopipe_search(black_box(problem), DEFAULT_MAX_EVALUATIONS))
-                },
             );
         }
     }

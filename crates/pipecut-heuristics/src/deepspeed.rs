@@ -136,12 +136,9 @@ pub fn deepspeed_balanced(weights: &[u64], parts: usize) -> Partition {
     Partition::new(bounds, n).unwrap_or_else(|e| unreachable!("deepspeed split: {e}"))
 }
 
-/// `deepspeed`: DeepSpeed's `parameters` method, see [`deepspeed_partition`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DeepSpeed;
-
 rule_partitioner! {
-    DeepSpeed = "deepspeed", pipecut_core::Objective::Rule, |_, problem| Ok(deepspeed_partition(problem)),
+    /// `deepspeed`: DeepSpeed's `parameters` method, see [`deepspeed_partition`].
+    pub struct DeepSpeed = "deepspeed", pipecut_core::Objective::Rule, |_, problem| Ok(deepspeed_partition(problem)),
     "DeepSpeed's partition_method=\"parameters\": its max-minus-min DP over param_bytes, faithfully (not exact)"
 }
 

@@ -43,12 +43,9 @@ pub fn greedy_partition(problem: &Problem) -> Partition {
     Partition::new(starts, n).unwrap_or_else(|e| unreachable!("greedy split: {e}"))
 }
 
-/// `greedy`: fill each stage up to its share, see [`greedy_partition`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Greedy;
-
 rule_partitioner! {
-    Greedy = "greedy", pipecut_core::Objective::Bottleneck, |_, problem| Ok(greedy_partition(problem)),
+    /// `greedy`: fill each stage up to its share, see [`greedy_partition`].
+    pub struct Greedy = "greedy", pipecut_core::Objective::Bottleneck, |_, problem| Ok(greedy_partition(problem)),
     "fill each stage with F+B up to its share of the total (speed-aware), never leaving a later stage empty"
 }
 

@@ -30,12 +30,9 @@ pub fn megatron_partition(problem: &Problem) -> std::result::Result<Partition, H
     Ok(Partition::from_sizes(&sizes)?)
 }
 
-/// `megatron`: Megatron-LM's even block split, see [`megatron_partition`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Megatron;
-
 rule_partitioner! {
-    Megatron = "megatron", pipecut_core::Objective::Rule, |_, problem| megatron_partition(problem),
+    /// `megatron`: Megatron-LM's even block split, see [`megatron_partition`].
+    pub struct Megatron = "megatron", pipecut_core::Objective::Rule, |_, problem| megatron_partition(problem),
     "Megatron-LM's split: blocks evenly (must divide), inputs with the first stage, outputs with the last"
 }
 

@@ -6,7 +6,17 @@
 /// writes `NAME`, `DESCRIPTION` and the `Partitioner` impl of `Type`, whose
 /// split is `|&Self, &Problem| -> Result<Partition, HeuristicError>` and
 /// whose solutions minimise `objective`.
+///
+/// `rule_partitioner! { /// docs  pub struct Type = "name", ... }` also
+/// declares `Type` as a unit struct (`Debug`, `Clone`, `Copy`, `Default`).
 macro_rules! rule_partitioner {
+    ($(#[$meta:meta])* pub struct $ty:ident = $name:literal, $objective:expr, $split:expr, $description:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $ty;
+
+        rule_partitioner! { $ty = $name, $objective, $split, $description }
+    };
     ($ty:ty = $name:literal, $objective:expr, $split:expr, $description:expr) => {
         impl $ty {
             /// Name on the command line.

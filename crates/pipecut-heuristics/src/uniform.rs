@@ -17,11 +17,8 @@ pub fn uniform_partition(problem: &Problem) -> Partition {
     Partition::from_sizes(&sizes).unwrap_or_else(|e| unreachable!("uniform sizes {sizes:?}: {e}"))
 }
 
-/// `uniform`: equal layer counts, see [`uniform_partition`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Uniform;
-
 rule_partitioner! {
-    Uniform = "uniform", pipecut_core::Objective::Rule, |_, problem| Ok(uniform_partition(problem)),
+    /// `uniform`: equal layer counts, see [`uniform_partition`].
+    pub struct Uniform = "uniform", pipecut_core::Objective::Rule, |_, problem| Ok(uniform_partition(problem)),
     "equal layer counts; the first N mod P stages get one more (ignores costs)"
 }

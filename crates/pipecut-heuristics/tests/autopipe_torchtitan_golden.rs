@@ -75,86 +75,77 @@ fn layer_inputs(case: &Value) -> LayerInputs {
     }
 }
 
-/// Replays every search case; returns (cases, failures as text).
-fn replay_searches(name: &str) -> (usize, Vec<String>) {
+/// Replays every search case of `name`, failing with every disagreement;
+/// returns how many cases there are.
+fn replay_searches(name: &str) -> usize {
     let cases = data(name);
     let cases = cases.as_array().expect("a list of cases");
-    let mut failures = Vec::new();
-    for (k, case) in cases.iter().enumerate() {
-        let inputs = layer_inputs(case);
-        let got = autopipe_torchtitan_search(&inputs);
-        let what = format!(
-            "{name}[{k}] {} {} N={}",
-            case["schedule"],
-            case["family"],
-            inputs.forward_flops.len()
-        );
-        match (got, case.get("error")) {
-            (Err(_), Some(_)) => {}
-            (Ok(r), Some(e)) => {
-                failures.push(format!("{what}: the original raises {e}, got {r:?}"))
-            }
-            (Err(e), None) => failures.push(format!("{what}: unexpected error {e}")),
-            (Ok(r), None) => {
-                let want = (
-                    usizes(&case["base_starts"]),
-                    usizes(&case["best_starts"]),
-                    case["base_iteration_time"].as_f64().unwrap(),
-                    case["best_iteration_time"].as_f64().unwrap(),
-                    count(&case["best_critical_stage"]),
-                    count(&case["explored_candidates"]),
-                );
-                let have = (
-                    r.base_starts,
-                    r.best_starts,
-                    r.base_iteration_time,
-                    r.best_iteration_time,
-                    r.best_critical_stage,
-                    r.explored_candidates,
-                );
-                if want != have {
-                    failures.push(format!("{what}: want {want:?}, got {have:?}"));
-                }
-            }
+    let failures: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .filter_map(|(k, case)| search_failure(&format!("{name}[{k}]"), case))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{name}: {} of {} disagree:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    cases.len()
+}
+
+/// How one search case disagrees with the original, if it does.
+fn search_failure(label: &str, case: &Value) -> Option<String> {
+    let inputs = layer_inputs(case);
+    let got = autopipe_torchtitan_search(&inputs);
+    let what = format!(
+        "{label} {} {} N={}",
+        case["schedule"],
+        case["family"],
+        inputs.forward_flops.len()
+    );
+    match (got, case.get("error")) {
+        (Err(_), Some(_)) => None,
+        (Ok(r), Some(e)) => Some(format!("{what}: the original raises {e}, got {r:?}")),
+        (Err(e), None) => Some(format!("{what}: unexpected error {e}")),
+        (Ok(r), None) => {
+            let want = (
+                usizes(&case["base_starts"]),
+                usizes(&case["best_starts"]),
+                case["base_iteration_time"].as_f64().unwrap(),
+                case["best_iteration_time"].as_f64().unwrap(),
+                count(&case["best_critical_stage"]),
+                count(&case["explored_candidates"]),
+            );
+            let have = (
+                r.base_starts,
+                r.best_starts,
+                r.base_iteration_time,
+                r.best_iteration_time,
+                r.best_critical_stage,
+                r.explored_candidates,
+            );
+            (want != have).then(|| format!("{what}: want {want:?}, got {have:?}"))
         }
     }
-    (cases.len(), failures)
 }
 
 #[test]
 fn searches_agree_with_the_original() {
-    let (n, failures) = replay_searches("search.json");
+    let n = replay_searches("search.json");
     assert!(n >= 100, "only {n} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {n} disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 #[test]
 fn held_out_searches_agree_with_the_original() {
-    let (n, failures) = replay_searches("search_holdout.json");
+    let n = replay_searches("search_holdout.json");
     assert!(n >= 100, "only {n} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {n} disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 #[test]
 fn large_searches_agree_with_the_original() {
-    let (n, failures) = replay_searches("search_large.json");
-    assert_eq!(n, 6);
-    assert!(
-        failures.is_empty(),
-        "{} of {n} disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_eq!(replay_searches("search_large.json"), 6);
 }
 
 #[test]

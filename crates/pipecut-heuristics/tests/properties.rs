@@ -35,46 +35,33 @@ struct Case {
     speeds: Option<Vec<u8>>,
 }
 
-fn case(max_layers: usize) -> impl Strategy<Value = Case> {
-    (1..=max_layers).prop_flat_map(|n| {
-        (
-            prop::collection::vec(0u32..10, n),
-            prop::collection::vec(0u32..20, n),
-            prop::collection::vec(0u64..50, n),
-            prop::collection::vec(0u64..10, n),
-            any::<bool>(),
-            1..=n,
-            1usize..9,
-            0u8..3,
-            any::<bool>(),
-            prop::option::of(prop::collection::vec(1u8..4, n)),
-        )
-            .prop_map(
-                |(
-                    forward,
-                    backward,
-                    params,
-                    activations,
-                    kinds,
-                    stages,
-                    m,
-                    schedule,
-                    link,
-                    speeds,
-                )| Case {
-                    forward,
-                    backward,
-                    params,
-                    activations,
-                    kinds,
-                    stages,
-                    micro_batches: m,
-                    schedule,
-                    link,
-                    speeds: speeds.map(|s| s.into_iter().take(stages).collect()),
-                },
-            )
-    })
+prop_compose! {
+    fn case(max_layers: usize)(n in 1..=max_layers)(
+        forward in prop::collection::vec(0u32..10, n),
+        backward in prop::collection::vec(0u32..20, n),
+        params in prop::collection::vec(0u64..50, n),
+        activations in prop::collection::vec(0u64..10, n),
+        kinds in any::<bool>(),
+        stages in 1..=n,
+        micro_batches in 1usize..9,
+        schedule in 0u8..3,
+        link in any::<bool>(),
+        speeds in prop::option::of(prop::collection::vec(1u8..4, n)),
+    ) -> Case {
+        let speeds = speeds.map(|s| s.into_iter().take(stages).collect());
+        Case {
+            forward,
+            backward,
+            params,
+            activations,
+            kinds,
+            stages,
+            micro_batches,
+            schedule,
+            link,
+            speeds,
+        }
+    }
 }
 
 fn chain_of(c: &Case, scale: u32) -> Chain {

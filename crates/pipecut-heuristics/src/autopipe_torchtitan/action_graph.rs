@@ -49,16 +49,16 @@ impl Timing {
 }
 
 /// Per-stage durations of one candidate.
-pub(crate) struct Durations<'a> {
-    pub forward: &'a [f64],
-    pub backward: &'a [f64],
-    pub backward_input: &'a [f64],
-    pub backward_weight: &'a [f64],
+pub(crate) struct Durations {
+    pub forward: Vec<f64>,
+    pub backward: Vec<f64>,
+    pub backward_input: Vec<f64>,
+    pub backward_weight: Vec<f64>,
     /// One per stage boundary.
-    pub communication: &'a [f64],
+    pub communication: Vec<f64>,
 }
 
-impl Durations<'_> {
+impl Durations {
     pub(crate) fn of(&self, a: &Action) -> f64 {
         let s = a.stage;
         match a.kind {

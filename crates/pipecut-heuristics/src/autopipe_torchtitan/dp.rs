@@ -11,6 +11,8 @@
 //! start by bisection instead of its scan ([`Cell::bisect`], checked
 //! against [`Cell::scan`]): `O(S N log N)` instead of `O(S N^2)`.
 
+use pipecut_core::dp::first_index;
+
 use crate::error::HeuristicError;
 
 /// The DP table over the whole chain, up to `stages` parts.
@@ -22,32 +24,16 @@ pub(crate) struct BaselineTable {
 
 impl BaselineTable {
     pub(crate) fn new(costs: &[f64], stages: usize) -> Self {
-        let n = costs.len();
-        let mut prefix = Vec::with_capacity(n + 1);
-        prefix.push(0.0);
-        for &c in costs {
-            prefix.push(prefix.last().copied().unwrap_or(0.0) + c);
-        }
+        let prefix = prefix_sums(costs);
         // The bisection needs finite sums; an overflowing chain takes the scan.
         let finite = prefix.last().is_some_and(|t: &f64| t.is_finite());
-        let width = stages + 1;
-        let mut dp = vec![f64::INFINITY; (n + 1) * width];
-        let mut split = vec![None; (n + 1) * width];
-        dp[0] = 0.0;
-        for end in 1..=n {
-            for parts in 1..=end.min(stages) {
-                let cell = Cell {
-                    dp: &dp,
-                    width,
-                    prefix: &prefix,
-                    end,
-                    parts,
-                };
-                let (best, best_start) = if finite { cell.bisect() } else { cell.scan() };
-                dp[end * width + parts] = best;
-                split[end * width + parts] = best_start;
+        let split = fill(&prefix, stages, |cell| {
+            if finite {
+                cell.bisect()
+            } else {
+                cell.scan()
             }
-        }
+        });
         BaselineTable { stages, split }
     }
 
@@ -74,6 +60,45 @@ impl BaselineTable {
         }
         Ok(starts)
     }
+}
+
+/// `W[0] = 0`, `W[e] = W[e - 1] + costs[e - 1]`, summed in layer order.
+fn prefix_sums(costs: &[f64]) -> Vec<f64> {
+    let mut prefix = Vec::with_capacity(costs.len() + 1);
+    prefix.push(0.0);
+    for &c in costs {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + c);
+    }
+    prefix
+}
+
+/// Fills the table over the prefix sums up to `stages` parts, `choose`
+/// giving each cell's value and start; returns the starts.
+fn fill(
+    prefix: &[f64],
+    stages: usize,
+    mut choose: impl FnMut(&Cell<'_>) -> (f64, Option<usize>),
+) -> Vec<Option<usize>> {
+    let n = prefix.len() - 1;
+    let width = stages + 1;
+    let mut dp = vec![f64::INFINITY; (n + 1) * width];
+    let mut split = vec![None; (n + 1) * width];
+    dp[0] = 0.0;
+    for end in 1..=n {
+        for parts in 1..=end.min(stages) {
+            let cell = Cell {
+                dp: &dp,
+                width,
+                prefix,
+                end,
+                parts,
+            };
+            let (best, best_start) = choose(&cell);
+            dp[end * width + parts] = best;
+            split[end * width + parts] = best_start;
+        }
+    }
+    split
 }
 
 /// One DP cell: the best start of the last of `parts` parts of the first
@@ -117,7 +142,7 @@ impl Cell<'_> {
     /// start whose `h` equals `h(t - 1)`, unless `g(t)` is strictly smaller.
     fn bisect(&self) -> (f64, Option<usize>) {
         let lo = self.parts - 1;
-        let t = first(lo, self.end, |s| self.g(s) >= self.h(s));
+        let t = first_index(lo..self.end, |s| self.g(s) >= self.h(s));
         if t == lo {
             return (self.g(lo), Some(lo));
         }
@@ -125,21 +150,11 @@ impl Cell<'_> {
         if t < self.end && self.g(t) < before {
             return (self.g(t), Some(t));
         }
-        (before, Some(first(lo, t - 1, |s| self.h(s) <= before)))
+        (
+            before,
+            Some(first_index(lo..t - 1, |s| self.h(s) <= before)),
+        )
     }
-}
-
-/// The first `s` in `lo..hi` where the monotone `test` holds (`hi` if none).
-fn first(mut lo: usize, mut hi: usize, test: impl Fn(usize) -> bool) -> usize {
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if test(mid) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
 }
 
 #[cfg(test)]
@@ -177,27 +192,12 @@ mod tests {
                 })
                 .collect();
             let stages = 1 + round % n.min(6);
-            let mut prefix = vec![0.0];
-            for c in &costs {
-                prefix.push(prefix.last().unwrap() + c);
-            }
-            let width = stages + 1;
-            let mut dp = vec![f64::INFINITY; (n + 1) * width];
-            dp[0] = 0.0;
-            for end in 1..=n {
-                for parts in 1..=end.min(stages) {
-                    let cell = Cell {
-                        dp: &dp,
-                        width,
-                        prefix: &prefix,
-                        end,
-                        parts,
-                    };
-                    let (scan, bisect) = (cell.scan(), cell.bisect());
-                    assert_eq!(scan, bisect, "{costs:?} end {end} parts {parts}");
-                    dp[end * width + parts] = scan.0;
-                }
-            }
+            fill(&prefix_sums(&costs), stages, |cell| {
+                let (scan, bisect) = (cell.scan(), cell.bisect());
+                let (end, parts) = (cell.end, cell.parts);
+                assert_eq!(scan, bisect, "{costs:?} end {end} parts {parts}");
+                scan
+            });
         }
     }
 

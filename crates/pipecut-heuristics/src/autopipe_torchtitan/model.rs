@@ -294,6 +294,56 @@ pub(crate) fn length_error(field: &'static str, got: usize, want: usize) -> Heur
     }
 }
 
+/// An input the original rejects: `field` holds the count `value`.
+pub(crate) fn invalid(field: &'static str, value: usize, reason: String) -> HeuristicError {
+    HeuristicError::TorchtitanInput {
+        field,
+        value: value.to_string(),
+        reason,
+    }
+}
+
+/// The original's "must be positive" for the micro-batch count.
+pub(crate) fn check_micro_batches(n_microbatches: usize) -> Result<(), HeuristicError> {
+    if n_microbatches == 0 {
+        return Err(invalid("n_microbatches", 0, "must be positive".into()));
+    }
+    Ok(())
+}
+
+/// Physical ranks must be in `[1, stages]`, one stage or more each.
+pub(crate) fn check_ranks(ranks: usize, stages: usize) -> Result<(), HeuristicError> {
+    if ranks == 0 || ranks > stages {
+        return Err(invalid(
+            "pp_group_size",
+            ranks,
+            format!("must be in [1, {stages}]"),
+        ));
+    }
+    Ok(())
+}
+
+/// The optional backward-input and backward-weight lists, when given, hold
+/// one amount per entry of the `n` layers or stages.
+pub(crate) fn check_backward_splits(
+    input: &Option<Vec<f64>>,
+    weight: &Option<Vec<f64>>,
+    n: usize,
+) -> Result<(), HeuristicError> {
+    for (field, split) in [
+        ("backward_input_flops", input),
+        ("backward_weight_flops", weight),
+    ] {
+        if let Some(v) = split {
+            if v.len() != n {
+                return Err(length_error(field, v.len(), n));
+            }
+            check_amounts(v, field)?;
+        }
+    }
+    Ok(())
+}
+
 /// The original's split of a stage's backward into input and weight parts,
 /// in FLOPs: neither given, `I = floor(B / 2)` and `W = B - I`; one given,
 /// the other is the rest of `B`; both given, taken as they are. A negative

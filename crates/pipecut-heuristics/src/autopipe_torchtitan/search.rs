@@ -17,7 +17,8 @@ use std::collections::{HashSet, VecDeque};
 use super::compute_schedule::Shape;
 use super::dp::BaselineTable;
 use super::model::{
-    check_amount, check_amounts, check_positive, length_error, Communication, TorchtitanSchedule,
+    check_amount, check_amounts, check_backward_splits, check_micro_batches, check_positive,
+    check_ranks, invalid, length_error, Communication, TorchtitanSchedule,
 };
 use super::simulation::{stage_times, Program, StageInputs};
 use crate::error::HeuristicError;
@@ -101,16 +102,28 @@ pub struct TorchtitanSearch {
     pub explored_candidates: usize,
 }
 
-fn invalid(field: &'static str, value: usize, reason: String) -> HeuristicError {
-    HeuristicError::TorchtitanInput {
-        field,
-        value: value.to_string(),
-        reason,
-    }
+/// The original's input checks, then its logical stage count and stages
+/// per rank.
+fn validate(inputs: &LayerInputs) -> Result<(usize, usize), HeuristicError> {
+    check_layer_costs(inputs)?;
+    let n = inputs.layers();
+    check_micro_batches(inputs.n_microbatches)?;
+    check_ranks(inputs.pp_group_size, n)?;
+    check_positive(
+        inputs.device_compute_throughput,
+        "device_compute_throughput",
+    )?;
+    check_positive(inputs.network_bandwidth, "network_bandwidth")?;
+    check_backward_splits(
+        &inputs.backward_input_flops,
+        &inputs.backward_weight_flops,
+        n,
+    )?;
+    stage_count(inputs)
 }
 
-/// The original's input checks, then its logical stage count.
-fn validate(inputs: &LayerInputs) -> Result<(usize, usize), HeuristicError> {
+/// The per-layer lists: non-empty, of one length, finite and non-negative.
+fn check_layer_costs(inputs: &LayerInputs) -> Result<(), HeuristicError> {
     let n = inputs.layers();
     if n == 0 {
         return Err(invalid(
@@ -129,39 +142,17 @@ fn validate(inputs: &LayerInputs) -> Result<(usize, usize), HeuristicError> {
     check_amounts(&inputs.forward_flops, "forward_flops")?;
     check_amounts(&inputs.backward_flops, "backward_flops")?;
     match &inputs.communication_volume {
-        Communication::Uniform(v) => check_amount(*v, "communication_volume")?,
+        Communication::Uniform(v) => check_amount(*v, "communication_volume"),
         Communication::PerBoundary(v) if v.len() != n - 1 => {
-            return Err(length_error("communication_volume", v.len(), n - 1))
+            Err(length_error("communication_volume", v.len(), n - 1))
         }
-        Communication::PerBoundary(v) => check_amounts(v, "communication_volume")?,
+        Communication::PerBoundary(v) => check_amounts(v, "communication_volume"),
     }
-    if inputs.n_microbatches == 0 {
-        return Err(invalid("n_microbatches", 0, "must be positive".into()));
-    }
-    let ranks = inputs.pp_group_size;
-    if ranks == 0 || ranks > n {
-        return Err(invalid(
-            "pp_group_size",
-            ranks,
-            format!("must be in [1, {n}]"),
-        ));
-    }
-    check_positive(
-        inputs.device_compute_throughput,
-        "device_compute_throughput",
-    )?;
-    check_positive(inputs.network_bandwidth, "network_bandwidth")?;
-    for (field, split) in [
-        ("backward_input_flops", &inputs.backward_input_flops),
-        ("backward_weight_flops", &inputs.backward_weight_flops),
-    ] {
-        if let Some(v) = split {
-            if v.len() != n {
-                return Err(length_error(field, v.len(), n));
-            }
-            check_amounts(v, field)?;
-        }
-    }
+}
+
+/// The original's stages per rank and logical stage count, checked.
+fn stage_count(inputs: &LayerInputs) -> Result<(usize, usize), HeuristicError> {
+    let (n, ranks) = (inputs.layers(), inputs.pp_group_size);
     let per_rank = inputs
         .virtual_stages_per_rank
         .unwrap_or_else(|| inputs.schedule.default_stages_per_rank(n, ranks));

@@ -9,8 +9,8 @@ use super::aligned_steps::aligned_steps;
 use super::comm_lowering::add_send_recv;
 use super::compute_schedule::{build, Shape};
 use super::model::{
-    backward_split, check_amount, check_amounts, check_positive, length_error, Action,
-    Communication, TorchtitanSchedule,
+    backward_split, check_amount, check_amounts, check_backward_splits, check_micro_batches,
+    check_positive, check_ranks, length_error, Action, Communication, TorchtitanSchedule,
 };
 use crate::error::HeuristicError;
 
@@ -113,27 +113,6 @@ pub(crate) struct Program {
     stages: usize,
 }
 
-/// Per-stage durations, owned.
-pub(crate) struct StageTimes {
-    pub forward: Vec<f64>,
-    pub backward: Vec<f64>,
-    pub backward_input: Vec<f64>,
-    pub backward_weight: Vec<f64>,
-    pub communication: Vec<f64>,
-}
-
-impl StageTimes {
-    fn durations(&self) -> Durations<'_> {
-        Durations {
-            forward: &self.forward,
-            backward: &self.backward,
-            backward_input: &self.backward_input,
-            backward_weight: &self.backward_weight,
-            communication: &self.communication,
-        }
-    }
-}
-
 impl Program {
     pub(crate) fn new(shape: &Shape) -> Result<Self, HeuristicError> {
         let lists = add_send_recv(shape, &build(shape)?)?;
@@ -152,37 +131,22 @@ impl Program {
         })
     }
 
-    pub(crate) fn time(&self, times: &StageTimes) -> Timing {
-        self.graph.time(&times.durations())
+    pub(crate) fn time(&self, times: &Durations) -> Timing {
+        self.graph.time(times)
     }
 
     /// The iteration time and steady-phase critical stage of one timing.
-    pub(crate) fn critical_stage(
-        &self,
-        timing: &Timing,
-        times: &StageTimes,
-    ) -> SteadyCriticalStage {
-        let d = times.durations();
+    pub(crate) fn critical_stage(&self, timing: &Timing, times: &Durations) -> SteadyCriticalStage {
         let path = timing.critical_path();
-        let mut per_stage: Vec<Option<f64>> = vec![None; self.stages];
         let (lo, hi) = self.steady;
-        for &n in &path {
-            if matches!(self.node_step[n], Some(step) if lo <= step && step <= hi) {
-                let a = &self.graph.nodes[n].1;
-                *per_stage[a.stage].get_or_insert(0.0) += d.of(a);
-            }
+        let mut stage_durations = self.stage_totals(
+            &path,
+            times,
+            |step| matches!(step, Some(step) if lo <= step && step <= hi),
+        );
+        if stage_durations.is_empty() {
+            stage_durations = self.stage_totals(&path, times, |_| true);
         }
-        if per_stage.iter().all(Option::is_none) {
-            for &n in &path {
-                let a = &self.graph.nodes[n].1;
-                *per_stage[a.stage].get_or_insert(0.0) += d.of(a);
-            }
-        }
-        let stage_durations: Vec<(usize, f64)> = per_stage
-            .iter()
-            .enumerate()
-            .filter_map(|(s, t)| t.map(|t| (s, t)))
-            .collect();
         let mut critical = stage_durations[0];
         for &entry in &stage_durations[1..] {
             if entry.1 > critical.1 {
@@ -197,18 +161,38 @@ impl Program {
         }
     }
 
-    fn timed(&self, timing: &Timing, times: &StageTimes, n: usize) -> TimedAction {
+    /// Time on `path` per stage, over the actions whose step `counts`, for
+    /// the stages with such an action, by stage.
+    fn stage_totals(
+        &self,
+        path: &[usize],
+        times: &Durations,
+        counts: impl Fn(Option<usize>) -> bool,
+    ) -> Vec<(usize, f64)> {
+        let mut per_stage: Vec<Option<f64>> = vec![None; self.stages];
+        for &n in path.iter().filter(|&&n| counts(self.node_step[n])) {
+            let a = &self.graph.nodes[n].1;
+            *per_stage[a.stage].get_or_insert(0.0) += times.of(a);
+        }
+        per_stage
+            .iter()
+            .enumerate()
+            .filter_map(|(s, t)| t.map(|t| (s, t)))
+            .collect()
+    }
+
+    fn timed(&self, timing: &Timing, times: &Durations, n: usize) -> TimedAction {
         let (rank, action) = self.graph.nodes[n];
         TimedAction {
             rank,
             action,
-            duration: times.durations().of(&action),
+            duration: times.of(&action),
             start: timing.start[n],
             end: timing.end[n],
         }
     }
 
-    pub(crate) fn simulate(&self, times: &StageTimes) -> Simulation {
+    pub(crate) fn simulate(&self, times: &Durations) -> Simulation {
         let timing = self.time(times);
         Simulation {
             iteration_time: timing.end[timing.last],
@@ -253,30 +237,24 @@ pub(crate) fn communication_times(
 }
 
 /// Stage durations from stage FLOPs (the original's normalisation).
-pub(crate) fn stage_times(inputs: &StageInputs) -> Result<StageTimes, HeuristicError> {
+pub(crate) fn stage_times(inputs: &StageInputs) -> Result<Durations, HeuristicError> {
     let s = inputs.forward_flops.len();
     let thr = inputs.device_compute_throughput;
     check_positive(thr, "device_compute_throughput")?;
     let communication =
         communication_times(&inputs.communication_volume, s, inputs.network_bandwidth)?;
-    for (field, split) in [
-        ("backward_input_flops", &inputs.backward_input_flops),
-        ("backward_weight_flops", &inputs.backward_weight_flops),
-    ] {
-        if let Some(v) = split {
-            if v.len() != s {
-                return Err(length_error(field, v.len(), s));
-            }
-            check_amounts(v, field)?;
-        }
-    }
+    check_backward_splits(
+        &inputs.backward_input_flops,
+        &inputs.backward_weight_flops,
+        s,
+    )?;
     let (input, weight) = backward_split(
         &inputs.backward_flops,
         inputs.backward_input_flops.as_deref(),
         inputs.backward_weight_flops.as_deref(),
     )?;
     let per = |v: &[f64]| v.iter().map(|x| x / thr).collect::<Vec<f64>>();
-    Ok(StageTimes {
+    Ok(Durations {
         forward: per(&inputs.forward_flops),
         backward: per(&inputs.backward_flops),
         backward_input: per(&input),
@@ -298,13 +276,7 @@ pub(crate) fn stage_times(inputs: &StageInputs) -> Result<StageTimes, HeuristicE
 /// ```
 pub fn iteration_time(inputs: &StageInputs) -> Result<Simulation, HeuristicError> {
     let s = inputs.forward_flops.len();
-    if inputs.n_microbatches == 0 {
-        return Err(HeuristicError::TorchtitanInput {
-            field: "n_microbatches",
-            value: "0".into(),
-            reason: "must be positive".into(),
-        });
-    }
+    check_micro_batches(inputs.n_microbatches)?;
     if s == 0 || inputs.backward_flops.len() != s {
         return Err(length_error(
             "backward_flops",
@@ -315,13 +287,7 @@ pub fn iteration_time(inputs: &StageInputs) -> Result<Simulation, HeuristicError
     check_amounts(&inputs.forward_flops, "forward_flops")?;
     check_amounts(&inputs.backward_flops, "backward_flops")?;
     let ranks = inputs.pp_group_size.unwrap_or(s);
-    if ranks == 0 || ranks > s {
-        return Err(HeuristicError::TorchtitanInput {
-            field: "pp_group_size",
-            value: ranks.to_string(),
-            reason: format!("must be in [1, {s}]"),
-        });
-    }
+    check_ranks(ranks, s)?;
     let times = stage_times(inputs)?;
     let shape = Shape {
         schedule: inputs.schedule,
