@@ -211,7 +211,11 @@ impl ChainBound {
                 let (fa, ba, wa) = at(a);
                 let (fe, be, we) = at(e);
                 let s = problem.speed(k);
-                let parts = (s * (fe - fa), s * (be - ba), s * (we - wa).clamp(0.0, be - ba));
+                let parts = (
+                    s * (fe - fa),
+                    s * (be - ba),
+                    s * (we - wa).clamp(0.0, be - ba),
+                );
                 let trip = round_trip_work(&counts[k], parts) + (back[n] - back[e]);
                 xs[a] + all.max(trip)
             };

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use pipecut_core::{Partition, Prefix, Problem};
-use pipecut_sim::{Scratch, Simulator};
+use pipecut_sim::{Scratch, Simulator, StageTimes};
 
 use super::bounds::{round_trip_counts, ChainBound, LastStage, RestTables, StageCost};
 
@@ -50,6 +50,9 @@ struct Path {
     device_memory: Vec<u64>,
     /// Per device: how many of its stages are placed.
     device_placed: Vec<usize>,
+    /// Per placed stage: forward, backward, weight-gradient part and the
+    /// delay after it, as the simulator takes them.
+    placed: Vec<(f64, f64, f64, f64)>,
 }
 
 /// The search state shared by every node.
@@ -67,6 +70,14 @@ pub(super) struct Search<'a> {
     simulator: Simulator,
     scratch: Scratch,
     m: f64,
+    /// The placed stages' times with every later stage at zero: by the
+    /// simulator's monotonicity (no duration can make anything end
+    /// earlier), its step time bounds every completion.
+    partial: StageTimes,
+    /// Per depth: simulated bounds tried and how many pruned. A depth where
+    /// they rarely prune stops paying for them (counts, not time, decide:
+    /// the search stays deterministic).
+    simulated_tries: Vec<(u64, u64)>,
     /// Least stage speed, for the work still to place.
     least_speed: f64,
     best: Vec<usize>,
@@ -105,6 +116,8 @@ impl<'a> Search<'a> {
             simulator,
             scratch,
             m: problem.micro_batches() as f64,
+            partial: StageTimes::uniform(problem.stages(), 0.0, 0.0),
+            simulated_tries: vec![(0, 0); problem.stages()],
             least_speed: (0..problem.stages())
                 .map(|k| problem.speed(k))
                 .fold(f64::INFINITY, f64::min),
@@ -152,6 +165,7 @@ impl<'a> Search<'a> {
             device_head: vec![f64::INFINITY; devices],
             device_memory: vec![0; devices],
             device_placed: vec![0; devices],
+            placed: Vec::with_capacity(self.problem.stages()),
         }
     }
 
@@ -230,12 +244,46 @@ impl<'a> Search<'a> {
                 }
                 continue;
             }
+            if self.simulated_bound_pays(k) {
+                let simulated = self.simulated_bound(&child);
+                let pruned = self.prunes(simulated);
+                let tries = &mut self.simulated_tries[k];
+                tries.0 += 1;
+                tries.1 += u64::from(pruned);
+                if pruned {
+                    continue;
+                }
+            }
             self.nodes += 1;
             if let Some(lb) = self.explore(&child, k + 1) {
                 open = Some(open.map_or(lb, |o: f64| o.min(lb)));
             }
         }
         open
+    }
+
+    /// Whether the simulated bound is worth its simulation at depth `k`: on
+    /// the first 256 tries, then while at least one in ten prunes.
+    fn simulated_bound_pays(&self, k: usize) -> bool {
+        let (tries, pruned) = self.simulated_tries[k];
+        tries < 256 || pruned * 10 >= tries
+    }
+
+    /// The simulated step time of the placed stages with every later stage
+    /// taking no time (0 when the simulator refuses, which never happens
+    /// for a checked problem).
+    fn simulated_bound(&mut self, path: &Path) -> f64 {
+        let t = &mut self.partial;
+        for k in 0..t.stages() {
+            let (f, b, w, d) = path.placed.get(k).copied().unwrap_or_default();
+            t.forward[k] = f;
+            t.backward[k] = b;
+            t.backward_weight[k] = w;
+            t.delay[k] = d;
+        }
+        self.simulator
+            .run_times_with(&mut self.scratch, &self.partial)
+            .unwrap_or(0.0)
     }
 
     /// The bound of placing stage `k` as `a..e` without building it, for
@@ -280,9 +328,22 @@ impl<'a> Search<'a> {
         let (fr, br, wr) = self.prefix.stage_compute(self.least_speed, e, n);
         let back = if self.splits { br - wr } else { br };
         let trip = path.head + cost.round_trip_work + (fr + back.max(0.0)) + 2.0 * cost.delay;
-        child.placed_bound = path.placed_bound.max(stage).max(drain).max(device).max(trip);
+        child.placed_bound = path
+            .placed_bound
+            .max(stage)
+            .max(drain)
+            .max(device)
+            .max(trip);
         child.head = path.head + cost.forward + cost.delay;
         child.tail = path.tail + cost.input + cost.delay;
+        let (f, b, w) = self.prefix.stage_compute(self.problem.speed(k), a, e);
+        // The simulator's delay: charged wherever the next stage is on another device.
+        let delay = if k + 1 < self.problem.stages() {
+            self.prefix.delay_after(e)
+        } else {
+            0.0
+        };
+        child.placed.push((f, b, w, delay));
         child.starts.push(e);
         Some(child)
     }
@@ -335,8 +396,9 @@ mod tests {
     use pipecut_core::{ProblemSpec, Schedule};
     use std::collections::HashMap;
 
-    /// The bound of every partial partition (its first `k` stages fixed) is
-    /// at most the simulated step time of each of its completions.
+    /// Every bound of every partial partition (its first `k` stages fixed),
+    /// the simulated one included, is at most the simulated step time of
+    /// each of its completions.
     #[test]
     fn every_node_bound_is_at_most_every_completion() {
         let schedules = [
@@ -375,7 +437,7 @@ mod tests {
         let n = problem.layers();
         let p = problem.stages();
         let all: Vec<Partition> = pipecut_testkit::partitions(n, p).collect();
-        let search = Search::new(problem, &prefix, &all[0], 1, None).unwrap();
+        let mut search = Search::new(problem, &prefix, &all[0], 1, None).unwrap();
         let sim = Simulator::new(problem);
         // Least completion of each partial partition, keyed by its ends.
         let mut least: HashMap<Vec<usize>, f64> = HashMap::new();
@@ -398,6 +460,11 @@ mod tests {
             }
             let bound = search.rest_bound(&path, ends.len(), a);
             assert!(bound <= best * (1.0 + 1e-12), "{ends:?}: {bound} > {best}");
+            let simulated = search.simulated_bound(&path);
+            assert!(
+                simulated <= best * (1.0 + 1e-12),
+                "{ends:?}: simulated {simulated} > {best}"
+            );
             checked += 1;
         }
         checked
