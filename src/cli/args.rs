@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use pipecut::core::{Chain, PairOverlap, Problem, ProblemSpec, Schedule};
+use pipecut::core::{
+    Chain, PairOverlap, Problem, ProblemSpec, Schedule, ScheduleFamily, ScheduleName,
+};
 use pipecut::cost::{Checkpointing, ModelOptions};
 
 use super::CliError;
@@ -82,13 +84,8 @@ impl ChainArgs {
 impl ScheduleArg {
     /// Whether the schedule takes a stages-per-device count.
     pub fn is_looped(self) -> bool {
-        matches!(
-            self,
-            ScheduleArg::Interleaved
-                | ScheduleArg::Interleaved1f1b
-                | ScheduleArg::InterleavedZeroBubble
-                | ScheduleArg::LoopedBfs
-        )
+        ScheduleName::parse(&arg_name(self), "--schedule")
+            .is_ok_and(|name| name.family() == ScheduleFamily::Looped)
     }
 }
 
@@ -139,7 +136,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "V")]
     pub virtual_stages: Option<usize>,
     /// Device memory capacity in bytes (suffixes: KB, MB, GB, KiB, MiB, GiB, e.g. 80GiB).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, value_name = "BYTES", value_parser = pipecut::core::format::parse_bytes)]
     pub memory_cap: Option<u64>,
     /// Link latency between consecutive stages, in the chain's time unit.
     #[arg(long, value_name = "TIME", requires = "link_bandwidth")]
@@ -177,33 +174,30 @@ impl ScheduleArgs {
     /// The schedule value, checking that --virtual-stages goes with a looped
     /// schedule.
     pub fn schedule(&self) -> Result<Schedule, CliError> {
-        use ScheduleArg::{
-            DualPipeV, Gpipe, Interleaved, Interleaved1f1b, InterleavedZeroBubble, LoopedBfs,
-            OneFOneB, ZbvZeroBubble,
-        };
-        match (self.schedule, self.virtual_stages) {
-            (Interleaved, Some(v)) => Ok(Schedule::Interleaved { virtual_stages: v }),
-            (Interleaved1f1b, Some(v)) => Ok(Schedule::Interleaved1F1B { virtual_stages: v }),
-            (InterleavedZeroBubble, Some(v)) => {
-                Ok(Schedule::InterleavedZeroBubble { virtual_stages: v })
+        // The value names are pipecut's schedule names.
+        let arg = arg_name(self.schedule);
+        let name = ScheduleName::parse(&arg, "--schedule")?;
+        let v = match (name.family(), self.virtual_stages) {
+            (ScheduleFamily::Looped, None) => {
+                return Err(CliError::Input(format!(
+                    "--schedule {arg} needs --virtual-stages V"
+                )))
             }
-            (LoopedBfs, Some(v)) => Ok(Schedule::LoopedBfs { virtual_stages: v }),
-            (Interleaved | Interleaved1f1b | InterleavedZeroBubble | LoopedBfs, None) => Err(CliError::Input(format!(
-                "--schedule {} needs --virtual-stages V",
-                arg_name(self.schedule)
-            ))),
-            (ZbvZeroBubble | DualPipeV, Some(v)) if v != 2 => Err(CliError::Input(format!(
-                "--schedule {} runs exactly 2 stages per device (--virtual-stages {v} given)",
-                arg_name(self.schedule)
-            ))),
-            (ZbvZeroBubble, _) => Ok(Schedule::ZbvZeroBubble),
-            (DualPipeV, _) => Ok(Schedule::DualPipeV),
-            (_, Some(v)) if v != 1 => Err(CliError::Input(format!(
+            (ScheduleFamily::V, Some(v)) if v != 2 => {
+                return Err(CliError::Input(format!(
+                "--schedule {arg} runs exactly 2 stages per device (--virtual-stages {v} given)"
+            )))
+            }
+            (ScheduleFamily::Single, Some(v)) if v != 1 => {
+                return Err(CliError::Input(format!(
                 "--virtual-stages {v} only applies to the looped schedules (interleaved, interleaved-1f1b, interleaved-zero-bubble, looped-bfs)"
-            ))),
-            (OneFOneB, _) => Ok(Schedule::OneFOneB),
-            (Gpipe, _) => Ok(Schedule::GPipe),
-        }
+            )))
+            }
+            (ScheduleFamily::Single, _) => 1,
+            (ScheduleFamily::V, _) => 2,
+            (ScheduleFamily::Looped, Some(v)) => v,
+        };
+        Ok(name.schedule("--virtual-stages", v)?)
     }
 
     /// Builds and checks the problem for `stages` stages.
@@ -240,51 +234,22 @@ impl ProblemArgs {
     }
 }
 
-/// Parses a byte count with an optional decimal or binary suffix.
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    // The suffix is the trailing letters, so exponents like `8e10` still parse.
-    let num = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &t[num.len()..];
-    let factor: f64 = match suffix.to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "tb" | "t" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0f64.powi(4),
-        other => {
-            return Err(format!(
-            "unknown byte suffix `{other}` in `{text}` (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
-        ))
-        }
-    };
-    let value: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a byte count (e.g. 80GiB, 8e10)"))?;
-    let bytes = value * factor;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(format!("`{text}` is out of range for a byte count"));
-    }
-    Ok(bytes.round() as u64)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::parse_bytes;
+    use super::*;
 
     #[test]
-    fn byte_suffixes() {
-        assert_eq!(parse_bytes("80GiB").unwrap(), 80 * (1 << 30));
-        assert_eq!(parse_bytes("80GB").unwrap(), 80_000_000_000);
-        assert_eq!(parse_bytes("1234").unwrap(), 1234);
-        assert_eq!(parse_bytes("1.5e3").unwrap(), 1500);
-        assert!(parse_bytes("12XB").is_err());
-        assert!(parse_bytes("-5").is_err());
-        assert!(parse_bytes("GB").is_err());
+    fn every_schedule_value_is_a_core_schedule_name() {
+        let looped = [
+            ScheduleArg::Interleaved,
+            ScheduleArg::Interleaved1f1b,
+            ScheduleArg::InterleavedZeroBubble,
+            ScheduleArg::LoopedBfs,
+        ];
+        for &arg in ScheduleArg::value_variants() {
+            let name = ScheduleName::parse(&arg_name(arg), "--schedule").unwrap();
+            assert_eq!(name.canonical(), arg_name(arg));
+            assert_eq!(arg.is_looped(), looped.contains(&arg), "{arg:?}");
+        }
     }
 }

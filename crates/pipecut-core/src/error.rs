@@ -74,6 +74,17 @@ pub enum Error {
     /// `micro_batches` is zero.
     #[error("`micro_batches` = 0: at least one micro-batch is needed")]
     ZeroMicroBatches,
+    /// A schedule name nobody knows (the reason lists every known name), or a
+    /// stages-per-device count the named schedule does not run.
+    #[error("`{field}` = {value}: {reason}")]
+    InvalidSchedule {
+        /// The argument that named or sized the schedule.
+        field: String,
+        /// Its value, as given.
+        value: String,
+        /// What is wrong, and what would be accepted.
+        reason: String,
+    },
     /// `virtual_stages` is zero.
     #[error("`virtual_stages` = 0: interleaved schedules need at least one chunk per device")]
     ZeroVirtualStages,

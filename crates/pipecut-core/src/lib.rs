@@ -74,7 +74,8 @@ pub use partition::Partition;
 pub use plan::{Plan, StagePlan};
 pub use problem::{Link, Problem, ProblemSpec};
 pub use schedule::{
-    Dependency, Inputs, Op, OpKind, PairOverlap, Placement, Schedule, ScheduleRules,
+    Dependency, Inputs, Op, OpKind, PairOverlap, Placement, Schedule, ScheduleFamily, ScheduleName,
+    ScheduleRules,
 };
 pub use simulation::{Simulation, TimelineOp};
 pub use solution::{Objective, Solution, Status};

@@ -64,14 +64,26 @@ pub fn numbers(obj: &Bound<'_, PyAny>, field: &str) -> Result<Vec<f64>> {
     if let Ok(values) = list.extract::<Vec<f64>>() {
         return Ok(values);
     }
+    each_item(&list, obj, field, "must be a list of numbers", number)
+}
+
+/// `convert(item, "field[i]")` for every item of `list` (the listed form of
+/// `obj`); a `list` that does not iterate is `not_a_list` for `field`.
+fn each_item<'py, T>(
+    list: &Bound<'py, PyAny>,
+    obj: &Bound<'py, PyAny>,
+    field: &str,
+    not_a_list: &str,
+    convert: impl Fn(&Bound<'py, PyAny>, &str) -> Result<T>,
+) -> Result<Vec<T>> {
     let iter = list
         .try_iter()
-        .map_err(|_| Error::invalid(field, repr(obj), "must be a list of numbers"))?;
+        .map_err(|_| Error::invalid(field, repr(obj), not_a_list))?;
     iter.enumerate()
         .map(|(i, item)| {
-            let item =
-                item.map_err(|e| Error::invalid(format!("{field}[{i}]"), "?", e.to_string()))?;
-            number(&item, &format!("{field}[{i}]"))
+            let name = format!("{field}[{i}]");
+            let item = item.map_err(|e| Error::invalid(&name, "?", e.to_string()))?;
+            convert(&item, &name)
         })
         .collect()
 }
@@ -107,18 +119,16 @@ pub fn count(obj: Option<&Bound<'_, PyAny>>, field: &str) -> Result<Option<usize
 
 /// A sequence of non-negative integers (byte counts, starts).
 pub fn counts(obj: &Bound<'_, PyAny>, field: &str) -> Result<Vec<u64>> {
-    let list = listed(obj);
-    let iter = list
-        .try_iter()
-        .map_err(|_| Error::invalid(field, repr(obj), "must be a list of integers"))?;
-    iter.enumerate()
-        .map(|(i, item)| {
-            let name = format!("{field}[{i}]");
-            let item = item.map_err(|e| Error::invalid(&name, "?", e.to_string()))?;
-            let v = whole(&item, &name)?;
-            u64::try_from(v).map_err(|_| Error::invalid(&name, v, "must be >= 0"))
-        })
-        .collect()
+    each_item(
+        &listed(obj),
+        obj,
+        field,
+        "must be a list of integers",
+        |item, name| {
+            let v = whole(item, name)?;
+            u64::try_from(v).map_err(|_| Error::invalid(name, v, "must be >= 0"))
+        },
+    )
 }
 
 /// An integer, or a float with no fractional part (NumPy byte columns come
@@ -144,17 +154,16 @@ pub fn strings(obj: &Bound<'_, PyAny>, field: &str) -> Result<Vec<String>> {
             "must be a list of strings",
         ));
     }
-    let iter = obj
-        .try_iter()
-        .map_err(|_| Error::invalid(field, repr(obj), "must be a list of strings"))?;
-    iter.enumerate()
-        .map(|(i, item)| {
-            let name = format!("{field}[{i}]");
-            let item = item.map_err(|e| Error::invalid(&name, "?", e.to_string()))?;
+    each_item(
+        obj,
+        obj,
+        field,
+        "must be a list of strings",
+        |item, name| {
             item.extract::<String>()
-                .map_err(|_| Error::invalid(&name, repr(&item), "must be a string"))
-        })
-        .collect()
+                .map_err(|_| Error::invalid(name, repr(item), "must be a string"))
+        },
+    )
 }
 
 /// A schedule given by name or as PyTorch's schedule class (its
@@ -172,55 +181,9 @@ pub fn schedule_name(obj: &Bound<'_, PyAny>, field: &str) -> Result<String> {
 /// suffix (`80GiB`, `8e10`, `512MB`).
 pub fn bytes(obj: &Bound<'_, PyAny>, field: &str) -> Result<u64> {
     if let Ok(text) = obj.extract::<String>() {
-        return parse_bytes(&text).map_err(|reason| Error::invalid(field, repr(obj), reason));
+        return pipecut::core::format::parse_bytes(&text)
+            .map_err(|reason| Error::invalid(field, repr(obj), reason));
     }
     let v = whole(obj, field)?;
     u64::try_from(v).map_err(|_| Error::invalid(field, v, "must be >= 0"))
-}
-
-/// Parses `80GiB`, `80GB`, `1.5e3`, ... (the command line's byte syntax).
-pub fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
-    let t = text.trim();
-    let num = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = t[num.len()..].to_ascii_lowercase();
-    let factor: f64 = match suffix.as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "tb" | "t" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0f64.powi(3),
-        "tib" => 1024.0f64.powi(4),
-        other => {
-            return Err(format!(
-                "unknown byte suffix `{other}` (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
-            ))
-        }
-    };
-    let value: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| "not a byte count (e.g. 80GiB, 8e10)".to_string())?;
-    let bytes = value * factor;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err("out of range for a byte count".into());
-    }
-    Ok(bytes.round() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_bytes;
-
-    #[test]
-    fn byte_suffixes() {
-        assert_eq!(parse_bytes("80GiB").unwrap(), 80 * (1 << 30));
-        assert_eq!(parse_bytes("80gb").unwrap(), 80_000_000_000);
-        assert_eq!(parse_bytes("1.5e3").unwrap(), 1500);
-        assert!(parse_bytes("12XB").is_err());
-        assert!(parse_bytes("-5").is_err());
-        assert!(parse_bytes("GB").is_err());
-    }
 }

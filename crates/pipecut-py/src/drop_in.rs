@@ -20,7 +20,7 @@ use pipecut::heuristics::AutoPipeTorchtitan;
 use pipecut::registry;
 
 use crate::error::{Error, Result};
-use crate::schedule_name::ScheduleName;
+use pipecut::core::ScheduleName;
 
 /// Communication volume: none, one for every boundary, or one per boundary.
 #[derive(Debug, Clone, PartialEq)]
@@ -375,7 +375,7 @@ mod tests {
     fn field_of(e: Error) -> String {
         match e {
             Error::Invalid { field, .. } => field,
-            Error::UnknownSchedule { field, .. } => field.to_string(),
+            Error::Core(pipecut::core::Error::InvalidSchedule { field, .. }) => field,
             other => panic!("expected a field error, got {other}"),
         }
     }

@@ -27,16 +27,6 @@ pub enum Error {
         /// What a valid value looks like.
         reason: String,
     },
-    /// A schedule name nobody knows.
-    #[error("`{field}` = {name:?} is not a schedule; choose one of: {known}")]
-    UnknownSchedule {
-        /// The argument.
-        field: &'static str,
-        /// The name given.
-        name: String,
-        /// Every accepted name.
-        known: String,
-    },
     /// The chain, problem or partition was rejected.
     #[error(transparent)]
     Core(#[from] pipecut::core::Error),

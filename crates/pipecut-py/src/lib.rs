@@ -6,8 +6,6 @@
 //!
 //! - [`drop_in`]: `auto_partition`, torchtitan's autopartition signature,
 //!   as plain Rust ([`drop_in::DropIn`]).
-//! - [`schedule_name`]: PyTorch's and pipecut's schedule names
-//!   ([`schedule_name::ScheduleName`]).
 //! - [`convert`]: Python values to Rust ones, failures naming the argument.
 //! - [`py_chain`], [`py_plan`]: the `Layer`, `Chain` and `Plan` classes.
 //! - [`py_api`]: the module's functions (`plan`, `simulate`, `compare`,
@@ -28,7 +26,6 @@ pub mod error;
 pub mod py_api;
 pub mod py_chain;
 pub mod py_plan;
-pub mod schedule_name;
 
 pub use error::{Error, Result};
 

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use pipecut::core::{Partition, Problem, ProblemSpec};
+use pipecut::core::{Partition, Plan, Problem, ProblemSpec, Schedule};
 use pipecut::harness::{Format, RunOptions, Runner, Suite};
 use pipecut::milp::{MilpBottleneck, MilpStepTime};
 use pipecut::registry::{self, Kind};
@@ -18,11 +18,11 @@ use crate::drop_in::{DropIn, Volume};
 use crate::error::{Error, Result};
 use crate::py_chain::{json_err, json_to_py, PyChain};
 use crate::py_plan::PyPlan;
-use crate::schedule_name::{Layout, ScheduleName};
 
 /// How the pipeline runs: what `plan`, `simulate` and `compare` share.
 struct RunArgs<'a, 'py> {
-    schedule: &'a Bound<'py, PyAny>,
+    /// A name or PyTorch schedule class; `1f1b` when not given.
+    schedule: Option<&'a Bound<'py, PyAny>>,
     micro_batches: Option<&'a Bound<'py, PyAny>>,
     virtual_stages: Option<&'a Bound<'py, PyAny>>,
     memory_cap: Option<&'a Bound<'py, PyAny>>,
@@ -31,21 +31,54 @@ struct RunArgs<'a, 'py> {
     speeds: Option<&'a Bound<'py, PyAny>>,
 }
 
-impl RunArgs<'_, '_> {
+impl<'a, 'py> RunArgs<'a, 'py> {
+    /// The schedule, micro-batch and stages-per-device arguments.
+    fn new(
+        schedule: Option<&'a Bound<'py, PyAny>>,
+        micro_batches: Option<&'a Bound<'py, PyAny>>,
+        virtual_stages: Option<&'a Bound<'py, PyAny>>,
+    ) -> Self {
+        RunArgs {
+            schedule,
+            micro_batches,
+            virtual_stages,
+            memory_cap: None,
+            link_latency: None,
+            link_bandwidth: None,
+            speeds: None,
+        }
+    }
+
+    /// Adds the memory cap and per-stage speeds.
+    fn with_limits(
+        mut self,
+        memory_cap: Option<&'a Bound<'py, PyAny>>,
+        speeds: Option<&'a Bound<'py, PyAny>>,
+    ) -> Self {
+        self.memory_cap = memory_cap;
+        self.speeds = speeds;
+        self
+    }
+
+    /// Adds the link between consecutive stages.
+    fn with_link(mut self, latency: Option<f64>, bandwidth: Option<f64>) -> Self {
+        self.link_latency = latency;
+        self.link_bandwidth = bandwidth;
+        self
+    }
+
     /// The checked problem for `stages` logical stages.
     fn problem(&self, chain: &PyChain, stages: usize) -> Result<Problem> {
-        let name = ScheduleName::parse(
-            &convert::schedule_name(self.schedule, "schedule")?,
-            "schedule",
-        )?;
-        let v = match convert::count(self.virtual_stages, "virtual_stages")? {
-            Some(v) => v,
-            // `stages` is already the logical count: one per device for
-            // one-stage schedules, else the looped and V default of two.
-            None if name.layout() == Layout::Single => 1,
-            None => 2,
+        let name = match self.schedule.filter(|s| !s.is_none()) {
+            Some(s) => convert::schedule_name(s, "schedule")?,
+            None => "1f1b".to_string(),
         };
-        let schedule = name.schedule("virtual_stages", v)?;
+        // `stages` is already the logical count, so the default stages per
+        // device (one, else two) only picks the schedule's chunking.
+        let schedule = Schedule::from_name(
+            &name,
+            convert::count(self.virtual_stages, "virtual_stages")?,
+        )?;
         let micro_batches =
             convert::count(self.micro_batches, "micro_batches")?.unwrap_or(2 * stages);
         let mut spec = ProblemSpec::new((*chain.inner).clone(), stages)
@@ -86,12 +119,23 @@ fn settings(
     .check()?)
 }
 
-fn wrap(plan: pipecut::core::Plan, problem: &Problem, chain: &PyChain) -> PyPlan {
-    PyPlan {
+/// Times `problem` with `how` (a solve or a given split) with the GIL
+/// released, and wraps the plan for Python.
+fn execute(
+    py: Python<'_>,
+    problem: &Problem,
+    chain: &PyChain,
+    timeline: bool,
+    how: impl FnOnce(Executor<'_>) -> Result<Plan, pipecut::core::Error> + Send,
+) -> PyResult<PyPlan> {
+    let plan = py
+        .detach(|| how(Executor::new(problem).with_timeline(timeline)))
+        .map_err(Error::from)?;
+    Ok(PyPlan {
         plan,
         devices: problem.devices(),
         chain: chain.inner.clone(),
-    }
+    })
 }
 
 /// Splits `forward_flops` / `backward_flops` layers over `num_stages`
@@ -174,28 +218,14 @@ pub fn plan(
     milp_backend: Option<String>,
     timeline: bool,
 ) -> PyResult<PyPlan> {
-    let default = pyo3::types::PyString::new(py, "1f1b");
-    let run = RunArgs {
-        schedule: schedule.unwrap_or(default.as_any()),
-        micro_batches,
-        virtual_stages,
-        memory_cap,
-        link_latency,
-        link_bandwidth,
-        speeds,
-    };
+    let run = RunArgs::new(schedule, micro_batches, virtual_stages)
+        .with_limits(memory_cap, speeds)
+        .with_link(link_latency, link_bandwidth);
     let problem = run.problem(chain, stages)?;
     let settings = settings(time_limit, threads, milp_backend)?;
     let name = algorithm.unwrap_or_else(|| registry::DEFAULT_ALGORITHM.to_string());
     let partitioner = registry::build(&name, &settings).map_err(Error::from)?;
-    let plan = py
-        .detach(|| {
-            Executor::new(&problem)
-                .with_timeline(timeline)
-                .run(&*partitioner)
-        })
-        .map_err(Error::from)?;
-    Ok(wrap(plan, &problem, chain))
+    execute(py, &problem, chain, timeline, |e| e.run(&*partitioner))
 }
 
 /// Simulates the split `starts` (first layer of every stage) of `chain`.
@@ -219,26 +249,12 @@ pub fn simulate(
         .into_iter()
         .map(|s| s as usize)
         .collect();
-    let default = pyo3::types::PyString::new(py, "1f1b");
-    let run = RunArgs {
-        schedule: schedule.unwrap_or(default.as_any()),
-        micro_batches,
-        virtual_stages,
-        memory_cap,
-        link_latency,
-        link_bandwidth,
-        speeds,
-    };
+    let run = RunArgs::new(schedule, micro_batches, virtual_stages)
+        .with_limits(memory_cap, speeds)
+        .with_link(link_latency, link_bandwidth);
     let problem = run.problem(chain, starts.len())?;
     let partition = Partition::for_problem(starts, &problem).map_err(Error::from)?;
-    let plan = py
-        .detach(|| {
-            Executor::new(&problem)
-                .with_timeline(timeline)
-                .given(partition)
-        })
-        .map_err(Error::from)?;
-    Ok(wrap(plan, &problem, chain))
+    execute(py, &problem, chain, timeline, |e| e.given(partition))
 }
 
 /// Runs `algorithms` (default: every one) on one problem and returns their
@@ -263,16 +279,9 @@ pub fn compare<'py>(
     milp_max_layers: usize,
     milp_steptime_max_layers: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let default = pyo3::types::PyString::new(py, "1f1b");
-    let run = RunArgs {
-        schedule: schedule.unwrap_or(default.as_any()),
-        micro_batches,
-        virtual_stages,
-        memory_cap,
-        link_latency,
-        link_bandwidth,
-        speeds,
-    };
+    let run = RunArgs::new(schedule, micro_batches, virtual_stages)
+        .with_limits(memory_cap, speeds)
+        .with_link(link_latency, link_bandwidth);
     let problem = run.problem(chain, stages)?;
     let settings = settings(time_limit, threads, None)?;
     let built =

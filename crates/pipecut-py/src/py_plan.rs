@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pipecut::core::{Chain, Plan};
+use pipecut::core::{Chain, Plan, StageEval};
 use pipecut::export;
 use pyo3::prelude::*;
 
@@ -21,6 +21,13 @@ pub struct PyPlan {
     pub devices: usize,
     /// The chain it splits.
     pub chain: Arc<Chain>,
+}
+
+impl PyPlan {
+    /// One figure of every stage's evaluation.
+    fn per_stage<T>(&self, figure: impl Fn(&StageEval) -> T) -> Vec<T> {
+        self.plan.evaluation.stages.iter().map(figure).collect()
+    }
 }
 
 #[pymethods]
@@ -62,37 +69,22 @@ impl PyPlan {
     /// Compute and communication time of every stage per micro-batch.
     #[getter]
     fn stage_times(&self) -> Vec<f64> {
-        self.plan.evaluation.stages.iter().map(|s| s.time).collect()
+        self.per_stage(|s| s.time)
     }
     /// Forward time of every stage.
     #[getter]
     fn stage_forward(&self) -> Vec<f64> {
-        self.plan
-            .evaluation
-            .stages
-            .iter()
-            .map(|s| s.forward)
-            .collect()
+        self.per_stage(|s| s.forward)
     }
     /// Backward time of every stage.
     #[getter]
     fn stage_backward(&self) -> Vec<f64> {
-        self.plan
-            .evaluation
-            .stages
-            .iter()
-            .map(|s| s.backward)
-            .collect()
+        self.per_stage(|s| s.backward)
     }
     /// Memory of every stage, in bytes.
     #[getter]
     fn stage_memory(&self) -> Vec<u64> {
-        self.plan
-            .evaluation
-            .stages
-            .iter()
-            .map(|s| s.memory_bytes)
-            .collect()
+        self.per_stage(|s| s.memory_bytes)
     }
     /// Memory of every device (its stages summed), in bytes.
     #[getter]

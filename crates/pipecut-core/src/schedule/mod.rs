@@ -22,6 +22,7 @@ mod interleaved_1f1b;
 mod interleaved_zero_bubble;
 mod layout;
 mod looped_bfs;
+mod name;
 mod one_f_one_b;
 mod zbv_zero_bubble;
 
@@ -32,6 +33,7 @@ pub use interleaved_1f1b::Interleaved1F1B;
 pub use interleaved_zero_bubble::InterleavedZeroBubble;
 pub use layout::StageLayout;
 pub use looped_bfs::LoopedBfs;
+pub use name::{known_names, ScheduleFamily, ScheduleName};
 pub use one_f_one_b::OneFOneB;
 pub use zbv_zero_bubble::ZbvZeroBubble;
 
