@@ -138,6 +138,38 @@ impl Layer {
 pub const DEFAULT_WEIGHT_SHARE: f64 = 0.5;
 
 /// Costs finite and `>= 0`; a given `backward_weight` at most `backward`.
+/// Longest chain or layer name, in characters.
+pub const MAX_NAME_CHARS: usize = 1024;
+
+/// Longest time unit, in characters.
+pub const MAX_UNIT_CHARS: usize = 32;
+
+/// Names and units end up in TOML, JSON, CSV, SVG and shell lines: no
+/// control characters (newlines included), and a sane length.
+fn check_text(field: &'static str, layer: Option<usize>, text: &str, max: usize) -> Result<()> {
+    let reason = if text.chars().any(char::is_control) {
+        Some("must not contain control characters (newlines, tabs, NUL, DEL, ...)".to_string())
+    } else if text.chars().count() > max {
+        Some(format!("must be at most {max} characters"))
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(Error::InvalidText {
+            field,
+            layer,
+            value: text
+                .chars()
+                .take(40)
+                .collect::<String>()
+                .escape_debug()
+                .to_string(),
+            reason,
+        }),
+    }
+}
+
 fn check_costs(layer: &Layer, index: usize) -> Result<()> {
     let weight = layer.backward_weight;
     let costs = [
@@ -211,6 +243,9 @@ impl Chain {
         layers: Vec<Layer>,
     ) -> Result<Self> {
         let name = name.into();
+        let unit = unit.into();
+        check_text("name", None, &name, MAX_NAME_CHARS)?;
+        check_text("unit", None, &unit, MAX_UNIT_CHARS)?;
         if layers.is_empty() {
             return Err(Error::EmptyChain { chain: name });
         }
@@ -219,6 +254,7 @@ impl Chain {
             if layer.name.is_empty() {
                 return Err(Error::EmptyLayerName { index });
             }
+            check_text("name", Some(index), &layer.name, MAX_NAME_CHARS)?;
             if let Some(&first) = seen.get(layer.name.as_str()) {
                 return Err(Error::DuplicateLayerName {
                     name: layer.name.clone(),
@@ -229,11 +265,7 @@ impl Chain {
             seen.insert(&layer.name, index);
             check_costs(layer, index)?;
         }
-        Ok(Chain {
-            name,
-            unit: unit.into(),
-            layers,
-        })
+        Ok(Chain { name, unit, layers })
     }
 
     /// Whether any layer leaves its backward split to [`DEFAULT_WEIGHT_SHARE`].
@@ -349,6 +381,26 @@ mod tests {
             Chain::new("c", "s", vec![Layer::new("", 1.0, 1.0)]),
             Err(Error::EmptyLayerName { index: 0 })
         ));
+        // Text that exports could not carry safely is refused by name.
+        let layer = |name: &str| vec![Layer::new(name, 1.0, 1.0)];
+        for (chain, unit, layers, field) in [
+            ("c", "ms\n[parallelism]", layer("a"), "unit"),
+            ("c", "s", layer("a\u{0}b"), "name"),
+            ("c\u{7f}", "s", layer("a"), "name"),
+            ("c", "s", layer(&"x".repeat(MAX_NAME_CHARS + 1)), "name"),
+            ("c", &"u".repeat(MAX_UNIT_CHARS + 1), layer("a"), "unit"),
+        ] {
+            let err = Chain::new(chain, unit, layers).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidText { field: f, .. } if *f == field),
+                "{err}"
+            );
+            assert!(err.to_string().len() < 200, "{err}");
+        }
+        assert!(
+            Chain::new("c", "µs", layer("e\u{301}")).is_ok(),
+            "non-ASCII is fine"
+        );
         assert!(matches!(
             Chain::new("c", "s", vec![Layer::new("a", 1.0, 1.0), Layer::new("b", 1.0, 1.0), Layer::new("a", 1.0, 1.0)]),
             Err(Error::DuplicateLayerName { name, first: 0, second: 2 }) if name == "a"

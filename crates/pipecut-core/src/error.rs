@@ -22,6 +22,18 @@ pub enum Error {
         /// Index of the layer in the chain.
         index: usize,
     },
+    /// A chain name, layer name or unit that outputs could not carry safely.
+    #[error("{}`{field}` = \"{value}\"{}: {reason}", layer.map(|i| format!("layer {i}: ")).unwrap_or_default(), if value.len() >= 40 { "..." } else { "" })]
+    InvalidText {
+        /// `name` or `unit`.
+        field: &'static str,
+        /// The layer's index, for a layer name.
+        layer: Option<usize>,
+        /// The start of the offending text, escaped.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Two layers share a name.
     #[error("duplicate layer name `{name}` at indices {first} and {second}")]
     DuplicateLayerName {

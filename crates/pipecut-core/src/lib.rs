@@ -63,7 +63,9 @@ pub mod solution;
 pub mod synthetic;
 pub mod traits;
 
-pub use chain::{Chain, ChainSpec, Layer, LayerKind, DEFAULT_WEIGHT_SHARE};
+pub use chain::{
+    Chain, ChainSpec, Layer, LayerKind, DEFAULT_WEIGHT_SHARE, MAX_NAME_CHARS, MAX_UNIT_CHARS,
+};
 pub use error::{Error, Result};
 pub use eval::{
     bottleneck, device_memory, evaluate, evaluate_with, surrogate_step_time, Evaluation, Prefix,

@@ -114,7 +114,8 @@ mod tests {
     /// change; only the name field of such a row is quoted.
     #[test]
     fn quotes_only_the_fields_that_need_it() {
-        let names = [" a", "#x", "a,b", "q\"", "a#b", "x\ny", "t\t", "é"];
+        // (Control characters never reach the writer: checked chains refuse them.)
+        let names = [" a", "#x", "a,b", "q\"", "a#b", "é"];
         let layers = names
             .iter()
             .map(|n| Layer::new(*n, 0.001, 0.002).with_kind(LayerKind::Output))
@@ -130,9 +131,7 @@ mod tests {
             "\"a,b\",output,1,2,0,0,0",
             "\"q\"\"\",output,1,2,0,0,0",
             &rows[4],
-            "\"x\ny\",output,1,2,0,0,0",
-            "\"t\t\",output,1,2,0,0,0",
-            &rows[7],
+            &rows[5],
         ];
         let want = format!(
             "# name: \"c\"\n# unit: \"s\"\n{}\n{}\n",

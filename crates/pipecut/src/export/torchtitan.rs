@@ -18,11 +18,7 @@ use crate::core::Plan;
 pub fn torchtitan_toml(plan: &Plan, devices: usize) -> String {
     let parts: Vec<String> = (0..plan.stages())
         .map(|k| {
-            let names: Vec<String> = plan
-                .stage_names(k)
-                .iter()
-                .map(|n| format!("{n:?}"))
-                .collect();
+            let names: Vec<String> = plan.stage_names(k).iter().map(|n| toml_string(n)).collect();
             format!("[{}]", names.join(", "))
         })
         .collect();
@@ -39,4 +35,39 @@ pub fn torchtitan_toml(plan: &Plan, devices: usize) -> String {
     let _ = writeln!(out, "pipeline_parallel_degree = {devices}");
     let _ = writeln!(out, "module_fqns_per_model_part = [{}]", parts.join(", "));
     out
+}
+
+/// `text` as a TOML basic string: quotes and backslashes escaped, control
+/// characters (which checked chains never hold) as `\uXXXX`, everything
+/// else as the UTF-8 it is (Rust's `{:?}` would write `\u{301}`, which TOML
+/// cannot parse).
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toml_string;
+
+    #[test]
+    fn toml_strings_escape_quotes_and_keep_unicode() {
+        assert_eq!(toml_string("layers.0"), "\"layers.0\"");
+        assert_eq!(toml_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        // A combining mark stays a character, not Rust's `\u{301}`.
+        assert_eq!(toml_string("e\u{301}"), "\"e\u{301}\"");
+        assert_eq!(toml_string("x\u{7f}"), "\"x\\u007F\"");
+    }
 }
